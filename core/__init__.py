@@ -1,0 +1,1 @@
+"""Vitrine core: everything the app and CLI do, with no UI dependency."""

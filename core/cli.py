@@ -1,0 +1,163 @@
+"""`python -m core ...`: the command-line contract (see README); errors go to stderr, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.errors import VitrineError
+from core.lab import Lab, open_lab
+from core.runs import Progress
+
+
+def _progress(desc: str) -> tuple[Progress, Callable[[], None]]:
+    """A tqdm bar on stderr driven by core's (done, total, label) callbacks."""
+    bar = tqdm(desc=desc, unit="img", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int, _label: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) if rows else len(c) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _print_recs(recs: list, as_json: bool) -> None:
+    rows = [r.as_dict() | {"score": round(r.score, 4)} for r in recs]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        r["because"] = r["closest_history"] + (
+            " (" + "; ".join(f"{k}: {', '.join(v)}" for k, v in r["shared_attributes"].items()) + ")"
+            if r["shared_attributes"] else "")
+    _print_table(rows, ["sku", "score", "title", "category", "because"])
+
+
+def cmd_sample(lab: Lab, args: argparse.Namespace) -> None:
+    from core.sample import build_sample
+
+    update, close = _progress("describing sample")
+    report = build_sample(lab, progress=update)
+    close()
+    print(f"ingest: {report.ingest.summary()}")
+    for run in report.runs:
+        print(f"describe: {run.summary()}")
+    print(f"workspace ready at {lab.workspace.root} with representations: {', '.join(report.representations)}")
+
+
+def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
+    from core.ingest import ingest
+
+    metadata = Path(args.metadata).read_bytes() if args.metadata else None
+    report = ingest(lab.store, lab.images, [Path(p) for p in args.paths], metadata)
+    for v in report.verdicts:
+        if v.status == "rejected":
+            print(f"rejected: {v.reason}", file=sys.stderr)
+    print(f"ingest: {report.summary()}")
+    if report.accepted == 0 and report.count("duplicate") == 0:
+        raise VitrineError("no image was ingested")
+
+
+def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
+    from core.runs import run_prompt
+
+    prompt = lab.prompts.get(args.prompt) if args.prompt else lab.active_prompt()
+    update, close = _progress(f"{prompt.ref} via {args.provider}")
+    report = run_prompt(lab, prompt, args.provider, model=args.model, base_url=args.base_url,
+                        api_key=args.api_key, concurrency=args.concurrency, limit=args.limit,
+                        retry_failed=args.retry_failed, progress=update)
+    close()
+    for sha, error in report.errors[:20]:
+        print(f"failed {sha[:12]}: {error}", file=sys.stderr)
+    print(f"describe: {report.summary()}")
+    print(f"representation: {report.representation}")
+
+
+def cmd_representations(lab: Lab, args: argparse.Namespace) -> None:
+    from core.representations import list_representations
+
+    rows = list_representations(lab)[["name", "kind", "dim", "count", "encoder", "updated_at"]].to_dict("records")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["name", "kind", "dim", "count", "encoder", "updated_at"])
+
+
+def cmd_recommend(lab: Lab, args: argparse.Namespace) -> None:
+    from core.recommend import recommend
+
+    history = [s.strip() for s in args.history.split(",") if s.strip()]
+    _print_recs(recommend(lab, history, args.k, args.representation), args.json)
+
+
+def cmd_search(lab: Lab, args: argparse.Namespace) -> None:
+    from core.recommend import search
+
+    _print_recs(search(lab, args.query, args.k, args.representation), args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Vitrine merchandising lab")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", help="workspace folder (default: $VITRINE_WORKSPACE or ./workspace)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", parents=[common], help="build the full sample workspace from sample_catalog/")
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("ingest", parents=[common], help="ingest a folder, .zip or image files")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--metadata", help="CSV with sku,title,category,image (+ any extra columns)")
+    p.set_defaults(fn=cmd_ingest)
+
+    p = sub.add_parser("describe", parents=[common], help="describe the catalogue with a prompt and provider")
+    p.add_argument("--prompt", help="NAME or NAME@VERSION (default: the active prompt)")
+    p.add_argument("--provider", default="offline", help="offline | openai | anthropic")
+    p.add_argument("--model")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)")
+    p.add_argument("--api-key", help="overrides OPENAI_API_KEY / ANTHROPIC_API_KEY (never stored)")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--limit", type=int)
+    p.add_argument("--retry-failed", action="store_true", help="call the provider again for recorded failures")
+    p.set_defaults(fn=cmd_describe)
+
+    p = sub.add_parser("representations", parents=[common], help="list representations with counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_representations)
+
+    for name, fn, helptext in (("recommend", cmd_recommend, "recommend for a history of SKUs"),
+                               ("search", cmd_search, "free-text search over descriptions")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        if name == "recommend":
+            p.add_argument("--history", required=True, help="SKU[,SKU...]")
+        else:
+            p.add_argument("query")
+        p.add_argument("--k", type=int, default=10)
+        p.add_argument("--representation")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(fn=fn)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        lab = open_lab(args.workspace)
+        args.fn(lab, args)
+    except (VitrineError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,138 @@
+"""Describe many items with one prompt version and provider: cached, concurrent, resumable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.describers.base import Describer
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import Description, ImageRef, description_key
+from core.prompts import PromptVersion
+
+Progress = Callable[[int, int, str], None]
+FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
+BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
+
+
+@dataclass
+class RunReport:
+    """What a run did and what it cost; `calls` counts provider invocations (0 on a cached re-run)."""
+
+    prompt_ref: str
+    provider: str
+    model: str
+    items: int = 0
+    images: int = 0
+    cached: int = 0
+    calls: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    elapsed_s: float = 0.0
+    representation: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.prompt_ref} via {self.provider}/{self.model}: {self.images} images, "
+                f"{self.cached} cached, {self.calls} described, {self.failed} failed, "
+                f"${self.cost_usd:.4f}, {self.elapsed_s:.1f}s")
+
+
+def select_items(lab: Lab, *, skus: list[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+    items = lab.store.items()
+    if skus:
+        unknown = sorted(set(skus) - set(items["sku"]))
+        if unknown:
+            raise VitrineError(f"unknown SKU(s): {', '.join(unknown[:10])}")
+        items = items[items["sku"].isin(skus)]
+    return items.head(limit) if limit else items
+
+
+def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describer: Describer, *,
+                   concurrency: int = 4, retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
+    """Describe each distinct image once; skip what the cache already holds; record per-item errors."""
+    started = time.perf_counter()
+    report = RunReport(prompt.ref, describer.provider, describer.model, items=len(items))
+    refs: dict[str, ImageRef] = {}
+    for row in items.to_dict("records"):
+        refs.setdefault(row["image_sha256"], lab.image_ref(row))
+    report.images = len(refs)
+    known = lab.store.description_keys()
+    todo = []
+    for sha, ref in refs.items():
+        key = description_key(sha, prompt.hash, describer.provider, describer.model)
+        if key in known and not (retry_failed and known[key]):
+            report.cached += 1
+        else:
+            todo.append(ref)
+    pending: list[Description] = []
+
+    def record(desc: Description) -> None:
+        report.calls += 1
+        report.input_tokens += desc.input_tokens
+        report.output_tokens += desc.output_tokens
+        report.cost_usd += desc.cost_usd
+        if desc.error:
+            report.failed += 1
+            report.errors.append((desc.image_sha256, desc.error))
+        pending.append(desc)
+        if len(pending) >= FLUSH_EVERY:
+            lab.store.upsert_descriptions(pending)
+            pending.clear()
+        if progress:
+            progress(report.calls, len(todo), desc.image_sha256)
+
+    for desc in _run(describer, todo, prompt, concurrency):
+        record(desc)
+    lab.store.upsert_descriptions(pending)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, concurrency: int):
+    """Yield descriptions as they finish: batched for describe_many providers, threaded otherwise."""
+    many = getattr(describer, "describe_many", None)
+    if many is not None:
+        for i in range(0, len(todo), BATCH_SIZE):
+            batch = todo[i:i + BATCH_SIZE]
+            try:
+                yield from many(batch, prompt)
+            except Exception:  # noqa: BLE001 - isolate the bad item(s) by describing one at a time
+                yield from (_safe_describe(describer, ref, prompt) for ref in batch)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = [pool.submit(_safe_describe, describer, ref, prompt) for ref in todo]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _safe_describe(describer: Describer, ref: ImageRef, prompt: PromptVersion) -> Description:
+    """A failure becomes a recorded error row, so one bad item never ends the run."""
+    try:
+        return describer.describe(ref, prompt)
+    except Exception as exc:  # noqa: BLE001
+        return Description(image_sha256=ref.sha256, prompt_name=prompt.name, prompt_version=prompt.version,
+                           prompt_hash=prompt.hash, provider=describer.provider, model=describer.model,
+                           error=f"{type(exc).__name__}: {exc}")
+
+
+def run_prompt(lab: Lab, prompt: PromptVersion, provider: str = "offline", *, model: str | None = None,
+               base_url: str | None = None, api_key: str | None = None, concurrency: int = 4,
+               limit: int | None = None, skus: list[str] | None = None, retry_failed: bool = False,
+               progress: Progress | None = None) -> RunReport:
+    """Describe the (selected) catalogue and embed the results into the run's representation."""
+    from core.representations import embed_description_run
+
+    describer = lab.describer(provider, model=model, base_url=base_url, api_key=api_key)
+    items = select_items(lab, skus=skus, limit=limit)
+    report = describe_items(lab, items, prompt, describer, concurrency=concurrency,
+                            retry_failed=retry_failed, progress=progress)
+    report.representation = embed_description_run(lab, prompt, describer.provider, describer.model)
+    return report

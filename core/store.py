@@ -1,0 +1,243 @@
+"""LanceDB tables: items, descriptions, representations (one vector table each) and settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import lancedb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core.errors import VitrineError
+from core.models import Attributes, Description
+
+T = TypeVar("T")
+
+ITEM_SCHEMA = pa.schema([
+    ("sku", pa.string()), ("title", pa.string()), ("category", pa.string()),
+    ("image_sha256", pa.string()), ("image_ext", pa.string()),
+    ("extra", pa.string()),  # JSON object of further CSV columns (brand, price, ...)
+    ("added_at", pa.string()),
+])
+
+DESCRIPTION_SCHEMA = pa.schema([
+    ("key", pa.string()), ("image_sha256", pa.string()),
+    ("prompt_name", pa.string()), ("prompt_version", pa.int32()), ("prompt_hash", pa.string()),
+    ("provider", pa.string()), ("model", pa.string()),
+    ("text", pa.string()), ("attributes", pa.string()),
+    ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("latency_ms", pa.float64()), ("cost_usd", pa.float64()),
+    ("error", pa.string()), ("created_at", pa.string()),
+])
+
+REPRESENTATION_SCHEMA = pa.schema([
+    ("name", pa.string()), ("table", pa.string()), ("kind", pa.string()), ("dim", pa.int32()),
+    ("prompt_ref", pa.string()), ("prompt_hash", pa.string()), ("provider", pa.string()),
+    ("model", pa.string()), ("encoder", pa.string()), ("updated_at", pa.string()),
+])
+
+SETTINGS_SCHEMA = pa.schema([("key", pa.string()), ("value", pa.string())])
+
+
+def vector_schema(dim: int) -> pa.Schema:
+    return pa.schema([
+        ("sku", pa.string()), ("image_sha256", pa.string()),
+        ("text_sha", pa.string()),  # what was embedded; lets re-embedding skip unchanged text
+        ("vector", pa.list_(pa.float32(), dim)),
+    ])
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def table_slug(name: str) -> str:
+    return "vec_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def with_commit_retry(fn: Callable[[], T], attempts: int = 8) -> T:
+    """Retry LanceDB optimistic-commit conflicts from concurrent writers with short backoff."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except (OSError, RuntimeError, ValueError) as exc:
+            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+class Store:
+    """Typed access to the workspace's LanceDB database; all writes are batched merge-inserts."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.db = lancedb.connect(uri)
+
+    # --- generic helpers -------------------------------------------------------------------
+    def _open(self, name: str) -> lancedb.table.Table | None:
+        """Open a table if it exists (local connections have no cheap existence check)."""
+        try:
+            return self.db.open_table(name)
+        except ValueError:
+            return None
+
+    def _table(self, name: str, schema: pa.Schema) -> lancedb.table.Table:
+        return self._open(name) or self.db.create_table(name, schema=schema, exist_ok=True)
+
+    def _upsert(self, name: str, schema: pa.Schema, rows: list[dict], key: str) -> None:
+        if not rows:
+            return
+        data = pa.Table.from_pylist(rows, schema=schema)
+        table = self._table(name, schema)
+        with_commit_retry(lambda: table.merge_insert(key).when_matched_update_all()
+                          .when_not_matched_insert_all().execute(data))
+
+    def _frame(self, name: str, schema: pa.Schema, where: str | None = None) -> pd.DataFrame:
+        table = self._open(name)
+        if table is None:
+            return schema.empty_table().to_pandas()
+        if where:
+            return table.search().where(where).limit(None).to_pandas()
+        return table.to_pandas()
+
+    def table_names(self) -> list[str]:
+        return list(self.db.list_tables().tables)
+
+    # --- items -----------------------------------------------------------------------------
+    def upsert_items(self, rows: list[dict]) -> None:
+        self._upsert("items", ITEM_SCHEMA, rows, "sku")
+
+    def items(self) -> pd.DataFrame:
+        """Items with their extra metadata expanded into columns."""
+        df = self._frame("items", ITEM_SCHEMA).sort_values("sku", kind="stable").reset_index(drop=True)
+        if df.empty:
+            return df
+        extras = pd.DataFrame([json.loads(e or "{}") for e in df["extra"]], index=df.index)
+        extras = extras.drop(columns=[c for c in extras.columns if c in df.columns], errors="ignore")
+        return pd.concat([df, extras], axis=1)
+
+    def item_count(self) -> int:
+        table = self._open("items")
+        return table.count_rows() if table is not None else 0
+
+    def delete_items(self, skus: Iterable[str]) -> int:
+        """Delete items and their vectors; old versions stay restorable through LanceDB history."""
+        skus = list(skus)
+        table = self._open("items")
+        if not skus or table is None:
+            return 0
+        cond = "sku IN (" + ",".join(_sql_str(s) for s in skus) + ")"
+        before = table.count_rows()
+        with_commit_retry(lambda: table.delete(cond))
+        for rep in self.representations().itertuples():
+            if (vt := self._open(rep.table)) is not None:
+                with_commit_retry(lambda vt=vt: vt.delete(cond))
+        return before - table.count_rows()
+
+    # --- descriptions ----------------------------------------------------------------------
+    def upsert_descriptions(self, descriptions: list[Description]) -> None:
+        rows = [{
+            "key": d.key, "image_sha256": d.image_sha256, "prompt_name": d.prompt_name,
+            "prompt_version": d.prompt_version, "prompt_hash": d.prompt_hash, "provider": d.provider,
+            "model": d.model, "text": d.text, "attributes": d.attributes.model_dump_json(),
+            "input_tokens": d.input_tokens, "output_tokens": d.output_tokens, "latency_ms": d.latency_ms,
+            "cost_usd": d.cost_usd, "error": d.error, "created_at": now_iso(),
+        } for d in descriptions]
+        self._upsert("descriptions", DESCRIPTION_SCHEMA, rows, "key")
+
+    def descriptions(self, *, prompt_hash: str | None = None, provider: str | None = None,
+                     model: str | None = None) -> pd.DataFrame:
+        clauses = [f"{col} = {_sql_str(val)}" for col, val in
+                   (("prompt_hash", prompt_hash), ("provider", provider), ("model", model)) if val]
+        return self._frame("descriptions", DESCRIPTION_SCHEMA, " AND ".join(clauses) or None)
+
+    def description_keys(self) -> dict[str, str]:
+        """key -> error ('' when ok): the cache lookup that makes re-runs free."""
+        table = self._open("descriptions")
+        if table is None:
+            return {}
+        tbl = _columns(table, ["key", "error"])
+        return dict(zip(tbl["key"].to_pylist(), tbl["error"].to_pylist(), strict=True))
+
+    @staticmethod
+    def row_to_description(row: dict) -> Description:
+        data = {k: row[k] for k in Description.model_fields if k in row and k != "attributes"}
+        return Description(**data, attributes=Attributes.model_validate_json(row["attributes"] or "{}"))
+
+    # --- representations -------------------------------------------------------------------
+    def register_representation(self, name: str, kind: str, dim: int, *, prompt_ref: str = "",
+                                prompt_hash: str = "", provider: str = "", model: str = "",
+                                encoder: str = "") -> str:
+        table = table_slug(name)
+        self._upsert("representations", REPRESENTATION_SCHEMA, [{
+            "name": name, "table": table, "kind": kind, "dim": dim, "prompt_ref": prompt_ref,
+            "prompt_hash": prompt_hash, "provider": provider, "model": model, "encoder": encoder,
+            "updated_at": now_iso(),
+        }], "name")
+        return table
+
+    def representations(self) -> pd.DataFrame:
+        return self._frame("representations", REPRESENTATION_SCHEMA).sort_values("name").reset_index(drop=True)
+
+    def representation(self, name: str) -> dict:
+        reps = self.representations()
+        match = reps[reps["name"] == name]
+        if match.empty:
+            raise VitrineError(f"no representation named {name!r}; available: "
+                               f"{', '.join(reps['name']) or 'none (run describe first)'}")
+        return match.iloc[0].to_dict()
+
+    def upsert_vectors(self, table: str, dim: int, skus: list[str], shas: list[str], text_shas: list[str],
+                       vectors: np.ndarray) -> None:
+        schema = vector_schema(dim)
+        arr = pa.FixedSizeListArray.from_arrays(pa.array(vectors.astype(np.float32).ravel()), dim)
+        data = pa.Table.from_arrays([pa.array(skus), pa.array(shas), pa.array(text_shas), arr], schema=schema)
+        t = self._table(table, schema)
+        with_commit_retry(lambda: t.merge_insert("sku").when_matched_update_all()
+                          .when_not_matched_insert_all().execute(data))
+
+    def vector_table(self, table: str) -> lancedb.table.Table | None:
+        return self._open(table)
+
+    def vectors(self, table: str) -> tuple[list[str], np.ndarray, int]:
+        """(skus, matrix, table version) for a representation table; fast columnar read."""
+        t = self.vector_table(table)
+        if t is None:
+            return [], np.zeros((0, 0), np.float32), 0
+        arrow = _columns(t, ["sku", "vector"])
+        vec = arrow["vector"].combine_chunks()
+        dim = vec.type.list_size
+        matrix = vec.values.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+        return arrow["sku"].to_pylist(), matrix, t.version
+
+    def vector_text_shas(self, table: str) -> dict[str, str]:
+        t = self.vector_table(table)
+        if t is None:
+            return {}
+        arrow = _columns(t, ["sku", "text_sha"])
+        return dict(zip(arrow["sku"].to_pylist(), arrow["text_sha"].to_pylist(), strict=True))
+
+    # --- settings --------------------------------------------------------------------------
+    def get_setting(self, key: str, default: str = "") -> str:
+        df = self._frame("settings", SETTINGS_SCHEMA, f"key = {_sql_str(key)}")
+        return str(df.iloc[0]["value"]) if not df.empty else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._upsert("settings", SETTINGS_SCHEMA, [{"key": key, "value": value}], "key")
+
+
+def _sql_str(value: str) -> str:
+    """Quote a string literal for a LanceDB filter (SQL-style doubled quotes)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _columns(table: lancedb.table.Table, columns: list[str]) -> pa.Table:
+    """Read only the named columns of every row (a projection scan, no vector search)."""
+    return table.search().select(columns).limit(None).to_arrow()

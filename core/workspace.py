@@ -1,0 +1,50 @@
+"""Where a workspace lives: --workspace, then VITRINE_WORKSPACE, then ./workspace."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WORKSPACE = "workspace"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One folder: a LanceDB database (db/) plus a content-addressed image store (images/, thumbs/)."""
+
+    root: Path
+
+    @property
+    def db_uri(self) -> str:
+        """LanceDB connects by URI, so an object-store URI can replace this without code changes."""
+        return os.environ.get("VITRINE_DB_URI") or str(self.root / "db")
+
+    @property
+    def images_dir(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.root / "thumbs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def interactions_csv(self) -> Path:
+        return self.root / "interactions.csv"
+
+    def exists(self) -> bool:
+        return (self.root / "db").is_dir()
+
+    def ensure(self) -> Workspace:
+        for d in (self.root, self.images_dir, self.thumbs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
+    chosen = path or os.environ.get("VITRINE_WORKSPACE") or DEFAULT_WORKSPACE
+    return Workspace(Path(chosen).expanduser().resolve())

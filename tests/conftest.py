@@ -1,0 +1,47 @@
+"""Shared fixtures: a tmp_path workspace with real LanceDB, a hash encoder and a fake describer."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from core.encoders import HashEncoder  # noqa: E402
+from core.ingest import ingest  # noqa: E402
+from core.lab import Lab, open_lab  # noqa: E402
+from tests.fakes import FakeDescriber, write_catalog  # noqa: E402
+
+SMALL_CATALOG = [
+    {"sku": "A1", "title": "Red Linen Shirt", "category": "apparel", "colour": "red", "style": "minimalist"},
+    {"sku": "A2", "title": "Blue Linen Shirt", "category": "apparel", "colour": "blue", "style": "minimalist"},
+    {"sku": "A3", "title": "Green Denim Jacket", "category": "apparel", "colour": "green", "style": "streetwear"},
+    {"sku": "B1", "title": "Black Leather Tote", "category": "bags", "colour": "black", "style": "classic",
+     "shape": "circle"},
+    {"sku": "B2", "title": "Red Leather Tote", "category": "bags", "colour": "red", "style": "classic",
+     "shape": "circle"},
+    {"sku": "H1", "title": "Blue Ceramic Vase", "category": "home", "colour": "blue", "style": "rustic",
+     "shape": "circle"},
+]
+
+
+@pytest.fixture
+def fake_describer() -> FakeDescriber:
+    return FakeDescriber()
+
+
+@pytest.fixture
+def lab(tmp_path, fake_describer) -> Lab:
+    """An empty workspace: real LanceDB in tmp_path, hash encoder, fake describer registered as 'fake'."""
+    return open_lab(tmp_path / "ws", encoder=HashEncoder(), describers={"fake": fake_describer})
+
+
+@pytest.fixture
+def stocked_lab(lab, tmp_path) -> Lab:
+    """The small catalogue ingested (no descriptions yet)."""
+    csv = write_catalog(tmp_path / "imgs", SMALL_CATALOG)
+    report = ingest(lab.store, lab.images, [tmp_path / "imgs"], csv)
+    assert report.accepted == len(SMALL_CATALOG), report.as_rows()
+    return lab

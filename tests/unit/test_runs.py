@@ -1,0 +1,50 @@
+from core.representations import build_title, list_representations, run_name
+from core.runs import run_prompt
+
+
+def test_rerun_makes_zero_provider_calls(stocked_lab, fake_describer):
+    prompt = stocked_lab.prompts.get("preference")
+    first = run_prompt(stocked_lab, prompt, "fake")
+    assert (first.calls, first.cached, first.failed) == (6, 0, 0)
+    assert len(fake_describer.calls) == 6
+    second = run_prompt(stocked_lab, prompt, "fake")
+    assert (second.calls, second.cached) == (0, 6)
+    assert len(fake_describer.calls) == 6
+    reps = list_representations(stocked_lab).set_index("name")
+    assert reps.loc[run_name(prompt, "fake", "fake-1"), "count"] == 6
+
+
+def test_new_prompt_version_is_a_cache_miss(stocked_lab, fake_describer):
+    run_prompt(stocked_lab, stocked_lab.prompts.get("preference"), "fake")
+    run_prompt(stocked_lab, stocked_lab.prompts.get("appearance"), "fake")
+    assert len(fake_describer.calls) == 12
+    assert len(stocked_lab.store.descriptions()) == 12
+
+
+def test_per_item_error_is_recorded_and_run_continues(stocked_lab, fake_describer):
+    fake_describer.queue.extend([RuntimeError("provider exploded")])
+    prompt = stocked_lab.prompts.get("preference")
+    report = run_prompt(stocked_lab, prompt, "fake", concurrency=1)
+    assert (report.calls, report.failed) == (6, 1)
+    assert "provider exploded" in report.errors[0][1]
+    assert list_representations(stocked_lab).iloc[0]["count"] == 5
+    again = run_prompt(stocked_lab, prompt, "fake")
+    assert again.calls == 0  # a failure is remembered, not silently re-paid
+    retried = run_prompt(stocked_lab, prompt, "fake", retry_failed=True)
+    assert (retried.calls, retried.failed) == (1, 0)
+    assert list_representations(stocked_lab).iloc[0]["count"] == 6
+
+
+def test_cost_and_tokens_are_recorded(stocked_lab):
+    report = run_prompt(stocked_lab, stocked_lab.prompts.get("preference"), "fake", limit=2)
+    assert (report.calls, report.input_tokens, report.output_tokens) == (2, 20, 40)
+    assert abs(report.cost_usd - 0.002) < 1e-9
+    assert set(stocked_lab.store.descriptions()["cost_usd"]) == {0.001}
+
+
+def test_title_representation_reembeds_only_changes(stocked_lab):
+    build_title(stocked_lab)
+    table = stocked_lab.store.representation("title")["table"]
+    v1 = stocked_lab.store.vector_table(table).version
+    build_title(stocked_lab)
+    assert stocked_lab.store.vector_table(table).version == v1  # nothing changed, nothing written
