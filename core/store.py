@@ -81,7 +81,7 @@ class Store:
         self.db = lancedb.connect(uri)
 
     # --- generic helpers -------------------------------------------------------------------
-    def _open(self, name: str) -> lancedb.table.Table | None:
+    def open_table(self, name: str) -> lancedb.table.Table | None:
         """Open a table if it exists (local connections have no cheap existence check)."""
         try:
             return self.db.open_table(name)
@@ -89,9 +89,10 @@ class Store:
             return None
 
     def _table(self, name: str, schema: pa.Schema) -> lancedb.table.Table:
-        return self._open(name) or self.db.create_table(name, schema=schema, exist_ok=True)
+        return self.open_table(name) or self.db.create_table(name, schema=schema, exist_ok=True)
 
-    def _upsert(self, name: str, schema: pa.Schema, rows: list[dict], key: str) -> None:
+    def upsert_rows(self, name: str, schema: pa.Schema, rows: list[dict], key: str) -> None:
+        """Batched merge-insert on `key`; other core modules use this for their own tables."""
         if not rows:
             return
         data = pa.Table.from_pylist(rows, schema=schema)
@@ -99,8 +100,9 @@ class Store:
         with_commit_retry(lambda: table.merge_insert(key).when_matched_update_all()
                           .when_not_matched_insert_all().execute(data))
 
-    def _frame(self, name: str, schema: pa.Schema, where: str | None = None) -> pd.DataFrame:
-        table = self._open(name)
+    def frame(self, name: str, schema: pa.Schema, where: str | None = None) -> pd.DataFrame:
+        """A whole table (or a filtered part) as a DataFrame; an absent table reads as empty."""
+        table = self.open_table(name)
         if table is None:
             return schema.empty_table().to_pandas()
         if where:
@@ -112,11 +114,11 @@ class Store:
 
     # --- items -----------------------------------------------------------------------------
     def upsert_items(self, rows: list[dict]) -> None:
-        self._upsert("items", ITEM_SCHEMA, rows, "sku")
+        self.upsert_rows("items", ITEM_SCHEMA, rows, "sku")
 
     def items(self) -> pd.DataFrame:
         """Items with their extra metadata expanded into columns."""
-        df = self._frame("items", ITEM_SCHEMA).sort_values("sku", kind="stable").reset_index(drop=True)
+        df = self.frame("items", ITEM_SCHEMA).sort_values("sku", kind="stable").reset_index(drop=True)
         if df.empty:
             return df
         extras = pd.DataFrame([json.loads(e or "{}") for e in df["extra"]], index=df.index)
@@ -124,20 +126,20 @@ class Store:
         return pd.concat([df, extras], axis=1)
 
     def item_count(self) -> int:
-        table = self._open("items")
+        table = self.open_table("items")
         return table.count_rows() if table is not None else 0
 
     def delete_items(self, skus: Iterable[str]) -> int:
         """Delete items and their vectors; old versions stay restorable through LanceDB history."""
         skus = list(skus)
-        table = self._open("items")
+        table = self.open_table("items")
         if not skus or table is None:
             return 0
-        cond = "sku IN (" + ",".join(_sql_str(s) for s in skus) + ")"
+        cond = "sku IN (" + ",".join(sql_str(s) for s in skus) + ")"
         before = table.count_rows()
         with_commit_retry(lambda: table.delete(cond))
         for rep in self.representations().itertuples():
-            if (vt := self._open(rep.table)) is not None:
+            if (vt := self.open_table(rep.table)) is not None:
                 with_commit_retry(lambda vt=vt: vt.delete(cond))
         return before - table.count_rows()
 
@@ -150,17 +152,17 @@ class Store:
             "input_tokens": d.input_tokens, "output_tokens": d.output_tokens, "latency_ms": d.latency_ms,
             "cost_usd": d.cost_usd, "error": d.error, "created_at": now_iso(),
         } for d in descriptions]
-        self._upsert("descriptions", DESCRIPTION_SCHEMA, rows, "key")
+        self.upsert_rows("descriptions", DESCRIPTION_SCHEMA, rows, "key")
 
     def descriptions(self, *, prompt_hash: str | None = None, provider: str | None = None,
                      model: str | None = None) -> pd.DataFrame:
-        clauses = [f"{col} = {_sql_str(val)}" for col, val in
+        clauses = [f"{col} = {sql_str(val)}" for col, val in
                    (("prompt_hash", prompt_hash), ("provider", provider), ("model", model)) if val]
-        return self._frame("descriptions", DESCRIPTION_SCHEMA, " AND ".join(clauses) or None)
+        return self.frame("descriptions", DESCRIPTION_SCHEMA, " AND ".join(clauses) or None)
 
     def description_keys(self) -> dict[str, str]:
         """key -> error ('' when ok): the cache lookup that makes re-runs free."""
-        table = self._open("descriptions")
+        table = self.open_table("descriptions")
         if table is None:
             return {}
         tbl = _columns(table, ["key", "error"])
@@ -176,7 +178,7 @@ class Store:
                                 prompt_hash: str = "", provider: str = "", model: str = "",
                                 encoder: str = "") -> str:
         table = table_slug(name)
-        self._upsert("representations", REPRESENTATION_SCHEMA, [{
+        self.upsert_rows("representations", REPRESENTATION_SCHEMA, [{
             "name": name, "table": table, "kind": kind, "dim": dim, "prompt_ref": prompt_ref,
             "prompt_hash": prompt_hash, "provider": provider, "model": model, "encoder": encoder,
             "updated_at": now_iso(),
@@ -184,7 +186,7 @@ class Store:
         return table
 
     def representations(self) -> pd.DataFrame:
-        return self._frame("representations", REPRESENTATION_SCHEMA).sort_values("name").reset_index(drop=True)
+        return self.frame("representations", REPRESENTATION_SCHEMA).sort_values("name").reset_index(drop=True)
 
     def representation(self, name: str) -> dict:
         reps = self.representations()
@@ -204,7 +206,7 @@ class Store:
                           .when_not_matched_insert_all().execute(data))
 
     def vector_table(self, table: str) -> lancedb.table.Table | None:
-        return self._open(table)
+        return self.open_table(table)
 
     def vectors(self, table: str) -> tuple[list[str], np.ndarray, int]:
         """(skus, matrix, table version) for a representation table; fast columnar read."""
@@ -226,14 +228,14 @@ class Store:
 
     # --- settings --------------------------------------------------------------------------
     def get_setting(self, key: str, default: str = "") -> str:
-        df = self._frame("settings", SETTINGS_SCHEMA, f"key = {_sql_str(key)}")
+        df = self.frame("settings", SETTINGS_SCHEMA, f"key = {sql_str(key)}")
         return str(df.iloc[0]["value"]) if not df.empty else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self._upsert("settings", SETTINGS_SCHEMA, [{"key": key, "value": value}], "key")
+        self.upsert_rows("settings", SETTINGS_SCHEMA, [{"key": key, "value": value}], "key")
 
 
-def _sql_str(value: str) -> str:
+def sql_str(value: str) -> str:
     """Quote a string literal for a LanceDB filter (SQL-style doubled quotes)."""
     return "'" + str(value).replace("'", "''") + "'"
 

@@ -1,0 +1,41 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+WORKSPACE ?= workspace
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run test sample bench browser clean-workspace
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+$(WORKSPACE)/db: | $(STAMP)
+	$(PY) -m core sample --workspace $(WORKSPACE)
+
+sample: $(WORKSPACE)/db
+
+run: install $(WORKSPACE)/db
+	VITRINE_WORKSPACE=$(WORKSPACE) $(PY) -m streamlit run app.py
+
+# The browser tests need Debian's chromium; install it when we are root, else they skip with a message.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } \
+		|| echo "chromium is not installed and we are not root: browser tests will be skipped"
+
+test: install browser
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean-workspace:
+	rm -rf $(WORKSPACE)

@@ -1,0 +1,60 @@
+"""Home: workspace summary, provider status, and how to switch workspaces."""
+
+import pandas as pd
+import streamlit as st
+
+from core.sample import build_sample
+from core.summary import provider_status, workspace_summary
+from ui.state import get_lab, user_errors, workspace_path
+
+st.title("Vitrine — merchandising lab")
+st.caption("Preference-oriented product descriptions (VLM4Rec) → MiniLM embeddings → nearest-neighbour "
+           "recommendations. Describe, inspect, map, simulate and preview cold starts.")
+
+lab = get_lab()
+with user_errors():
+    summary = workspace_summary(lab)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Items", summary.items)
+    c2.metric("Descriptions", summary.descriptions, delta=f"{summary.failed_descriptions} failed"
+              if summary.failed_descriptions else None, delta_color="inverse")
+    c3.metric("Representations", len(summary.representations))
+    c4.metric("Active prompt", summary.active_prompt)
+    st.caption(f"Workspace: `{summary.root}` · active provider: {summary.active_provider} · "
+               f"interactions: {'yes' if summary.has_interactions else 'none'}")
+
+    if summary.items == 0:
+        st.info("This workspace is empty. Build the sample catalogue (≈200 drawn products, offline), "
+                "or upload your own images on the Catalog page.")
+        if st.button("Build sample workspace", type="primary"):
+            with st.status("Building sample workspace…", expanded=True) as status:
+                bar = st.progress(0.0, text="describing")
+                report = build_sample(lab, progress=lambda d, t, _: bar.progress(d / max(t, 1), text=f"{d}/{t}"))
+                status.update(label=f"Sample ready: {report.ingest.summary()}", state="complete")
+            st.rerun()
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Representations")
+        st.dataframe(pd.DataFrame(summary.representations), hide_index=True, width="stretch")
+        if summary.categories:
+            st.subheader("Categories")
+            st.bar_chart(pd.Series(summary.categories, name="items"))
+    with right:
+        st.subheader("Describers")
+        for p in provider_status():
+            icon = "✅" if p.available else "⚪"
+            st.markdown(f"{icon} **{p.label}** — {p.detail}")
+        if not any(p.available and p.name != "offline" for p in provider_status()):
+            st.warning("No LVLM key found: descriptions come from the **offline tagger — not an LVLM** "
+                       "(EfficientNet-Lite0 ImageNet tags + colour palette + item metadata). Set "
+                       "OPENAI_API_KEY / ANTHROPIC_API_KEY, or OPENAI_BASE_URL for Ollama/vLLM, to use a real one.")
+
+with st.expander("Switch workspace"):
+    st.write("A workspace is a folder holding a LanceDB database and the image store. "
+             "Start the app with `VITRINE_WORKSPACE=/path make run`, or switch for this session:")
+    new = st.text_input("Workspace folder", value=workspace_path())
+    if st.button("Open workspace") and new != workspace_path():
+        st.session_state["workspace"] = new
+        st.session_state.pop("lab", None)
+        st.rerun()

@@ -1,0 +1,1 @@
+"""The Streamlit edge: cached resources, error display and shared widgets. Pages stay thin."""
