@@ -1,0 +1,151 @@
+"""Pure tests of the provider plumbing: output validation, facet filtering, costs, error messages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import anthropic
+import httpx2
+import openai
+import pytest
+from PIL import Image
+
+from core.describers.common import RawReply, build_description, encode_image, keep_facets, parse_output
+from core.describers.errors import ProviderError, ProviderOutputError, from_sdk_error, redact
+from core.describers.openai_provider import OpenAIDescriber
+from core.errors import VitrineError
+from core.models import Attributes, DescriptionOutput, ImageRef
+from core.pricing import cost_usd
+from core.prompts import PromptVersion
+
+KEY = "sk-unit-SECRET-0123456789"
+WHO = "openai:gpt-4o-mini"
+
+
+@pytest.fixture
+def image_ref(tmp_path: Path) -> ImageRef:
+    path = tmp_path / "item.png"
+    Image.new("RGB", (8, 8), (20, 30, 90)).save(path)
+    return ImageRef(sha256=hashlib.sha256(path.read_bytes()).hexdigest(), path=path, context={"category": "bag"})
+
+
+@pytest.fixture
+def prompt() -> PromptVersion:
+    return PromptVersion(name="looks", version=3, template="Describe the {category}.", variables=["category"],
+                         facets=["colour", "material"], max_words=20)
+
+
+def test_parse_output_accepts_json_text_and_normalises_facets() -> None:
+    raw = json.dumps({"description": "A navy tote.", "attributes": {"colour": "Navy ", "material": ["Leather"]}})
+    out = parse_output(raw, WHO)
+    assert out.description == "A navy tote."
+    assert out.attributes.colour == ["navy"]
+    assert out.attributes.material == ["leather"]
+
+
+def test_parse_output_accepts_an_already_decoded_object() -> None:
+    out = parse_output({"description": "A mug.", "attributes": {"style": ["rustic"]}}, WHO)
+    assert out.attributes.style == ["rustic"]
+
+
+def test_malformed_json_is_an_output_error_naming_the_source() -> None:
+    with pytest.raises(ProviderOutputError, match=r"openai:gpt-4o-mini: output is not valid JSON") as err:
+        parse_output('{"description": "trunc', WHO)
+    assert "trunc" in str(err.value)  # the offending text is quoted for debugging
+
+
+@pytest.mark.parametrize(("payload", "where"), [
+    ({"caption": "no description key"}, "description"),
+    ({"description": "ok", "attributes": "none"}, "attributes"),
+    ({"description": 42}, "description"),
+])
+def test_schema_invalid_output_says_which_field(payload: dict, where: str) -> None:
+    with pytest.raises(ProviderOutputError, match=f"does not match the description schema: {where}"):
+        parse_output(payload, WHO)
+
+
+def test_blank_description_is_rejected() -> None:
+    with pytest.raises(ProviderOutputError, match="empty description"):
+        parse_output({"description": "   ", "attributes": {}}, WHO)
+
+
+def test_keep_facets_empties_the_facets_the_prompt_did_not_request() -> None:
+    attrs = Attributes(style=["sporty"], colour=["red"], material=["mesh"], occasion=["gym"])
+    kept = keep_facets(attrs, ["colour", "material"])
+    assert kept.covered() == {"style": False, "material": True, "colour": True, "pattern": False,
+                              "usage_context": False, "occasion": False}
+    assert kept.colour == ["red"]
+
+
+def test_build_description_records_usage_cost_and_prompt_identity(image_ref: ImageRef,
+                                                                  prompt: PromptVersion) -> None:
+    output = DescriptionOutput(description="  A navy leather tote.  ",
+                               attributes=Attributes(colour=["navy"], material=["leather"], style=["classic"]))
+    reply = RawReply(payload={}, input_tokens=1200, output_tokens=300)
+    desc = build_description(image_ref, prompt, provider="openai", model="gpt-4o-mini", output=output,
+                             reply=reply, latency_ms=12.5)
+    assert (desc.prompt_name, desc.prompt_version, desc.prompt_hash) == ("looks", 3, prompt.hash)
+    assert desc.image_sha256 == image_ref.sha256
+    assert desc.text == "A navy leather tote."
+    assert desc.attributes.style == []  # not requested by the prompt
+    assert (desc.input_tokens, desc.output_tokens, desc.latency_ms) == (1200, 300, 12.5)
+    assert desc.cost_usd == pytest.approx((1200 * 0.15 + 300 * 0.60) / 1_000_000)
+    assert desc.cost_usd == cost_usd("openai", "gpt-4o-mini", 1200, 300)
+
+
+def test_unpriced_local_models_cost_nothing(image_ref: ImageRef, prompt: PromptVersion) -> None:
+    desc = build_description(image_ref, prompt, provider="openai", model="llava:13b",
+                             output=DescriptionOutput(description="x"), reply=RawReply({}, 500, 100), latency_ms=1.0)
+    assert desc.cost_usd == 0.0
+
+
+def test_encode_image_round_trips_and_missing_files_are_user_errors(image_ref: ImageRef, tmp_path: Path) -> None:
+    assert base64.b64decode(encode_image(image_ref)) == image_ref.path.read_bytes()
+    with pytest.raises(VitrineError, match="cannot read image"):
+        encode_image(ImageRef(sha256="0" * 64, path=tmp_path / "gone.png"))
+
+
+def test_redact_removes_every_occurrence_and_tolerates_no_secret() -> None:
+    assert redact(f"bad key {KEY}, really {KEY}", KEY) == "bad key ***, really ***"
+    assert redact("nothing to hide", None) == "nothing to hide"
+
+
+def _response(status: int) -> httpx2.Response:
+    return httpx2.Response(status, request=httpx2.Request("POST", "https://api.example.test/v1/x"))
+
+
+def test_auth_errors_name_the_env_var_and_never_the_key() -> None:
+    body = {"message": f"Incorrect API key provided: {KEY}", "type": "invalid_request_error"}
+    exc = openai.AuthenticationError(f"Error code: 401 - {body}", response=_response(401), body=body)
+    err = from_sdk_error(exc, openai, provider="openai", model="gpt-4o-mini", secret=KEY, max_retries=4)
+    assert isinstance(err, ProviderError)
+    assert "OPENAI_API_KEY" in str(err) and "401" in str(err)
+    assert KEY not in str(err) and "Incorrect API key" not in str(err)
+
+
+def test_status_errors_quote_the_api_message_with_the_key_redacted() -> None:
+    body = {"type": "error", "error": {"type": "api_error", "message": f"upstream choked on {KEY}"}}
+    exc = anthropic.InternalServerError("Error code: 500", response=_response(500), body=body)
+    err = from_sdk_error(exc, anthropic, provider="anthropic", model="claude-haiku-4-5", secret=KEY, max_retries=2)
+    assert str(err) == "anthropic:claude-haiku-4-5: HTTP 500: upstream choked on ***"
+
+
+def test_rate_limit_and_connection_errors_mention_the_retries() -> None:
+    rate = anthropic.RateLimitError("Error code: 429", response=_response(429), body=None)
+    err = from_sdk_error(rate, anthropic, provider="anthropic", model="m", secret=KEY, max_retries=4)
+    assert "429" in str(err) and "after up to 4 retries" in str(err)
+    timeout = openai.APITimeoutError(request=httpx2.Request("POST", "https://api.example.test"))
+    err = from_sdk_error(timeout, openai, provider="openai", model="m", secret=KEY, max_retries=0)
+    assert str(err) == "openai:m: request timed out; allow a longer timeout or retry later"
+
+
+def test_local_base_url_needs_no_key_and_repr_hides_an_explicit_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    local = OpenAIDescriber(model="llava", base_url="http://127.0.0.1:9/v1")
+    client = local.client()
+    assert client.api_key == "not-needed"
+    assert local.client() is client  # created once, then cached
+    assert KEY not in repr(OpenAIDescriber(api_key=KEY))
