@@ -109,6 +109,32 @@ def cmd_search(lab: Lab, args: argparse.Namespace) -> None:
     _print_recs(search(lab, args.query, args.k, args.representation), args.json)
 
 
+def cmd_history(lab: Lab, args: argparse.Namespace) -> None:
+    from core.history import table_history
+
+    if args.table:
+        rows = table_history(lab.store, args.table)
+    else:
+        rows = [{"table": t, "version": (h := table_history(lab.store, t)[-1])["version"], "rows": h["rows"]}
+                for t in sorted(lab.store.table_names())]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, list(rows[0]) if rows else ["table"])
+
+
+def cmd_restore(lab: Lab, args: argparse.Namespace) -> None:
+    from core.history import restore_version, undo_last_delete
+
+    if args.undo_delete:
+        print(f"restored: {', '.join(undo_last_delete(lab.store))}")
+        return
+    if args.version is None or not args.table:
+        raise VitrineError("give VERSION and --table, or --undo-delete")
+    new = restore_version(lab.store, args.table, args.version)
+    print(f"{args.table}: version {args.version} restored as version {new}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Vitrine merchandising lab")
     common = argparse.ArgumentParser(add_help=False)
@@ -149,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--representation")
         p.add_argument("--json", action="store_true")
         p.set_defaults(fn=fn)
+    p = sub.add_parser("history", parents=[common], help="list tables, or one table's versions")
+    p.add_argument("--table")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_history)
+
+    p = sub.add_parser("restore", parents=[common], help="restore a table version (undo), as a new version")
+    p.add_argument("version", nargs="?", type=int)
+    p.add_argument("--table")
+    p.add_argument("--undo-delete", action="store_true", help="bring back the items removed by the last delete")
+    p.set_defaults(fn=cmd_restore)
     return parser
 
 

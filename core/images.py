@@ -61,9 +61,10 @@ def validate_image(data: bytes, name: str = "image") -> CleanImage:
             rgb = _to_rgb(img)
     except ImageRejected:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        reason = "not a recognised image file" if isinstance(exc, UnidentifiedImageError) else "decompression bomb"
-        raise ImageRejected(f"{name}: {reason}") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageRejected(f"{name}: not a recognised image file") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"{name}: too large ({exc}); possible decompression bomb") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"{name}: damaged or truncated image ({exc})") from exc
     ext = ALLOWED_FORMATS[fmt]

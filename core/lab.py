@@ -43,7 +43,7 @@ class Lab:
         """Providers are built once per (name, options) and reused: models and clients load lazily."""
         if provider in self.describer_overrides:
             return self.describer_overrides[provider]
-        key = (provider, tuple(sorted((k, str(v)) for k, v in options.items() if v is not None)))
+        key = (provider, tuple(sorted((k, str(v)) for k, v in options.items() if v not in (None, ""))))
         if key not in self._describers:
             self._describers[key] = get_describer(provider, **options)
         return self._describers[key]

@@ -130,17 +130,18 @@ class Store:
         return table.count_rows() if table is not None else 0
 
     def delete_items(self, skus: Iterable[str]) -> int:
-        """Delete items and their vectors; old versions stay restorable through LanceDB history."""
+        """Delete items and their vectors, remembering each table's prior version for undo_last_delete."""
         skus = list(skus)
         table = self.open_table("items")
         if not skus or table is None:
             return 0
         cond = "sku IN (" + ",".join(sql_str(s) for s in skus) + ")"
+        tables = [table] + [vt for rep in self.representations().itertuples()
+                            if (vt := self.open_table(rep.table)) is not None]
+        self.set_setting("last_delete", json.dumps({"skus": skus, "versions": {t.name: t.version for t in tables}}))
         before = table.count_rows()
-        with_commit_retry(lambda: table.delete(cond))
-        for rep in self.representations().itertuples():
-            if (vt := self.open_table(rep.table)) is not None:
-                with_commit_retry(lambda vt=vt: vt.delete(cond))
+        for t in tables:
+            with_commit_retry(lambda t=t: t.delete(cond))
         return before - table.count_rows()
 
     # --- descriptions ----------------------------------------------------------------------

@@ -45,3 +45,16 @@ def stocked_lab(lab, tmp_path) -> Lab:
     report = ingest(lab.store, lab.images, [tmp_path / "imgs"], csv)
     assert report.accepted == len(SMALL_CATALOG), report.as_rows()
     return lab
+
+
+@pytest.fixture(scope="session")
+def sample_workspace(tmp_path_factory):
+    """The full sample workspace built once per session by the real CLI (offline tagger, MiniLM, LanceDB)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("sample") / "ws"
+    proc = subprocess.run([sys.executable, "-m", "core", "sample", "--workspace", str(root)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root

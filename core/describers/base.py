@@ -53,7 +53,7 @@ def get_describer(name: str, **options: object) -> Describer:
         factory = _REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown provider {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
-    return factory(**{k: v for k, v in options.items() if v is not None})
+    return factory(**{k: v for k, v in options.items() if v not in (None, "")})
 
 
 def _load_builtin() -> None:

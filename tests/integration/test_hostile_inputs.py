@@ -1,0 +1,86 @@
+"""Hostile and broken inputs through the real ingest path into a real LanceDB workspace."""
+
+import pytest
+from PIL import Image
+
+from core.ingest import MetadataError, ingest
+from tests import hostile
+from tests.fakes import png_bytes
+
+
+def snapshot(lab) -> tuple[list, list]:
+    files = sorted(p.name for d in (lab.images.images_dir, lab.images.thumbs_dir) for p in d.iterdir())
+    return lab.store.items().drop(columns=["added_at"]).to_dict("records"), files
+
+
+def test_every_bad_file_gets_a_specific_reason_and_leaves_no_trace(lab, tmp_path):
+    ingest(lab.store, lab.images, [], uploads=[("keep.png", png_bytes("blue"))])
+    before = snapshot(lab)
+    uploads = [(name, data) for name, (data, _) in hostile.bad_files().items()]
+    report = ingest(lab.store, lab.images, [], uploads=uploads + [("good.png", png_bytes("red"))])
+    by_file = {v.file: v for v in report.verdicts}
+    for name, (_, reason) in hostile.bad_files().items():
+        assert by_file[name].status == "rejected", name
+        assert reason in by_file[name].reason and name in by_file[name].reason
+    assert by_file["good.png"].status == "accepted"
+    items, files = snapshot(lab)
+    assert [i["sku"] for i in items] == ["good", "keep"]
+    assert set(before[1]) < set(files) and len(files) == len(before[1]) + 2  # one image + one thumb
+
+
+def test_awkward_images_are_normalised_to_rgb(lab):
+    report = ingest(lab.store, lab.images, [], uploads=list(hostile.awkward_files().items()))
+    assert report.accepted == 5, report.as_rows()
+    items = lab.store.items().set_index("sku")
+    for sku in ("cmyk", "deep", "palette", "anim", "rotated"):
+        with Image.open(lab.images.path(items.loc[sku, "image_sha256"], items.loc[sku, "image_ext"])) as img:
+            assert img.mode == "RGB", sku
+            if sku == "rotated":
+                assert img.size == (30, 60)  # EXIF orientation applied
+            if sku == "palette":
+                assert img.getpixel((0, 0)) == (255, 255, 255)  # transparent index flattened onto white
+                assert img.getpixel((20, 20)) == (200, 0, 0)
+
+
+def test_zip_slip_and_zip_bomb_are_refused(lab, tmp_path):
+    report = ingest(lab.store, lab.images, [], uploads=[("slip.zip", hostile.zip_slip()),
+                                                        ("bomb.zip", hostile.zip_bomb())])
+    status = {v.file: (v.status, v.reason) for v in report.verdicts}
+    assert status["ok.png"][0] == "accepted"
+    assert status["slip.zip:../../x.png"] == ("rejected", "slip.zip:../../x.png: unsafe path in archive "
+                                                          "(absolute or '..')")
+    assert status["slip.zip:/etc/abs.png"][0] == "rejected"
+    assert "zip bomb" in status["bomb.zip:bomb.png"][1]
+    assert list(lab.store.items()["sku"]) == ["ok"]
+
+
+@pytest.mark.parametrize("csv, message", [
+    (b"title,category\nA,b\n", "missing column(s) sku, image"),
+    ("sku,image\nCaf\u00e9,a.png\n".encode("cp1252"), "not UTF-8"),
+])
+def test_unusable_csv_is_refused_whole_and_nothing_changes(lab, csv, message):
+    ingest(lab.store, lab.images, [], uploads=[("keep.png", png_bytes("blue"))])
+    before = snapshot(lab)
+    with pytest.raises(MetadataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ingest(lab.store, lab.images, [], csv, uploads=[("a.png", png_bytes("red"))])
+    assert snapshot(lab) == before
+
+
+def test_bad_csv_rows_are_rejected_individually(lab):
+    names = ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]
+    uploads = [(n, png_bytes("red") + n.encode()) for n in names]
+    csv = ("sku,image,title\n"
+           "GOOD-1,a.png,\"=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"\n"
+           "bad/sku,b.png,x\n"
+           "..,c.png,x\n"
+           "nul\x00sku,d.png,x\n"
+           "GOOD-1,e.png,dup\n").encode()
+    report = ingest(lab.store, lab.images, [], csv, uploads=uploads)
+    status = {v.file: (v.status, v.reason) for v in report.verdicts}
+    assert status["a.png"][0] == "accepted"
+    for name in ("b.png", "c.png", "d.png"):
+        assert status[name][0] == "rejected" and "'/', '\\', '..' or NUL" in status[name][1]
+    assert status["e.png"] == ("rejected", "e.png: SKU GOOD-1 appears twice in this batch")
+    assert "no row in the metadata CSV" in status["f.png"][1]
+    item = lab.store.items().iloc[0]
+    assert item["title"] == '=HYPERLINK("http://x","click")'  # stored verbatim; escaped only on export
