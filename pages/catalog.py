@@ -1,0 +1,106 @@
+"""Catalog: upload images, describe new items, browse, edit metadata, delete and export."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from core.catalog import (
+    catalogue_frame,
+    describe_new,
+    export_csv,
+    filter_items,
+    ingest_uploads,
+    undescribed_skus,
+    update_items,
+)
+from core.describers.base import provider_label
+from core.images import IMAGE_SUFFIXES
+from ui.state import get_lab, user_errors
+from ui.widgets import thumb_grid
+
+STATUSES = ("accepted", "updated", "duplicate", "rejected")
+
+st.title("Catalog")
+lab = get_lab()
+if flash := st.session_state.pop("catalog_flash", None):
+    st.success(flash)
+
+with st.expander("Add images", expanded=lab.store.item_count() == 0):
+    st.caption("Upload images or .zip archives. An optional metadata CSV (columns sku, image, and optionally "
+               "title, category and any others) names each image's SKU; without it the file name is the SKU.")
+    files = st.file_uploader("Images or .zip", accept_multiple_files=True,
+                             type=[s.lstrip(".") for s in sorted(IMAGE_SUFFIXES)] + ["zip"])
+    csv_file = st.file_uploader("Metadata CSV (optional)", type=["csv"])
+    if st.button("Ingest", type="primary", disabled=not files):
+        with user_errors(), st.status("Ingesting and embedding titles…", expanded=False) as status:
+            report = ingest_uploads(lab, [(f.name, f.getvalue()) for f in files],
+                                    csv_file.getvalue() if csv_file else None)
+            st.session_state["catalog_ingest"] = report.as_rows()
+            status.update(label=f"Ingested: {report.summary()}", state="complete")
+    if rows := st.session_state.get("catalog_ingest"):
+        report_df = pd.DataFrame(rows)
+        for col, status_name in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
+            col.metric(status_name.title(), int((report_df["status"] == status_name).sum()))
+        st.dataframe(report_df, hide_index=True, width="stretch")
+
+pending = undescribed_skus(lab)
+if pending:
+    prompt = lab.active_prompt()
+    provider, model = lab.active_provider()
+    st.info(f"{len(pending)} item(s) have no description under {prompt.ref} via "
+            f"{provider_label(provider)}{' / ' + model if model else ''}.")
+    if provider == "offline":
+        st.warning("The active provider is the offline tagger, **not an LVLM**: its descriptions are ImageNet "
+                   "tags, a colour palette and the item's metadata. Set an API key and promote an LVLM run "
+                   "to describe with a real vision-language model.")
+    if st.button("Describe new items with the active prompt"):
+        with user_errors():
+            bar = st.progress(0.0, text="describing")
+            run = describe_new(lab, progress=lambda d, t, _: bar.progress(d / max(t, 1), text=f"{d}/{t}"))
+            st.session_state["catalog_flash"] = f"Described: {run.summary()} → {run.representation}"
+            st.rerun()
+
+items = lab.store.items()
+if items.empty:
+    st.info("The catalogue is empty: add images above, or build the sample workspace on the Home page.")
+    st.stop()
+
+left, right = st.columns([1, 2])
+categories = left.multiselect("Categories", sorted(items["category"].unique()), placeholder="All categories")
+text = right.text_input("Filter", placeholder="words in SKU, title or metadata")
+shown = filter_items(items, categories, text)
+st.caption(f"{len(shown)} of {len(items)} items")
+
+browse, edit, delete = st.tabs(["Browse", "Edit", "Delete"])
+with browse:
+    thumb_grid(lab, shown)
+    st.download_button("Export CSV", export_csv(shown), file_name="catalogue.csv", mime="text/csv",
+                       help="The filtered items; cells that start like a spreadsheet formula are escaped.")
+
+with edit:
+    st.caption("Edit titles, categories and metadata, then save. SKU and image are read-only; "
+               "categories are stored in lowercase.")
+    # The key follows the rows shown and each save, so edits never carry over to other rows.
+    version = st.session_state.get("catalog_editor_version", 0)
+    digest = hashlib.sha1(f"{version}|{'|'.join(shown['sku'])}".encode()).hexdigest()[:12]
+    edited = st.data_editor(catalogue_frame(shown), key=f"catalog_editor_{digest}", disabled=["sku", "image"],
+                            hide_index=True, num_rows="fixed", width="stretch")
+    if st.button("Save changes", type="primary"):
+        with user_errors():
+            saved = update_items(lab, edited.to_dict("records"))
+            st.session_state["catalog_editor_version"] = version + 1
+            st.session_state["catalog_flash"] = f"Saved {saved} item(s)."
+            st.rerun()
+
+with delete:
+    chosen = st.multiselect("Items to delete", shown["sku"].tolist(), key="catalog_delete")
+    confirmed = st.checkbox(f"I understand: this deletes {len(chosen)} item(s) and their vectors "
+                            "(LanceDB keeps earlier versions).", key="catalog_delete_confirm")
+    if st.button("Delete", type="primary", disabled=not (chosen and confirmed)):
+        with user_errors():
+            deleted = lab.store.delete_items(chosen)
+            for key in ("catalog_delete", "catalog_delete_confirm"):
+                del st.session_state[key]
+            st.session_state["catalog_flash"] = f"Deleted {deleted} item(s)."
+            st.rerun()

@@ -1,0 +1,113 @@
+import io
+import zipfile
+
+from core.catalog import undescribed_skus
+from tests.app.conftest import open_page
+from tests.fakes import png_bytes
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def captions(at):
+    return [c for img in at.image for c in img.captions]
+
+
+def test_catalog_grid_and_filters(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    assert not at.exception
+    assert len(captions(at)) == 6
+    at.text_input[0].input("tote").run()
+    assert any(c.value == "2 of 6 items" for c in at.caption)
+    assert sorted(captions(at)) == ["B1 · Black Leather Tote", "B2 · Red Leather Tote"]
+    at.text_input[0].input("").run()
+    at.multiselect[0].select("home").run()
+    assert captions(at) == ["H1 · Blue Ceramic Vase"]
+    assert at.data_editor[0].value["sku"].tolist() == ["H1"]  # the editor follows the filter
+
+
+def test_upload_reports_each_file_then_describes_new_items(app_lab):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Z1.png", png_bytes("blue"))
+    at = open_page(app_lab, "pages/catalog.py")
+    at.file_uploader[0].set_value([("N1.png", png_bytes("green"), "image/png"),
+                                   ("broken.png", b"not an image", "image/png"),
+                                   ("more.zip", archive.getvalue(), "application/zip")])
+    button(at.run(), "Ingest").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Accepted": "2", "Updated": "0", "Duplicate": "0", "Rejected": "1"}
+    report = at.dataframe[0].value
+    assert report.set_index("file").loc["broken.png", "status"] == "rejected"
+    assert "not a recognised image" in report.set_index("file").loc["broken.png", "reason"]
+    assert {"N1", "Z1"} <= set(app_lab.store.items()["sku"])
+    assert sorted(undescribed_skus(app_lab)) == ["N1", "Z1"]
+    assert any("2 item(s) have no description" in i.value for i in at.info)
+
+    button(at, "Describe new items with the active prompt").click().run()
+    assert not at.exception and not at.error
+    assert undescribed_skus(app_lab) == []
+    assert any(s.value.startswith("Described: preference@v") for s in at.success)
+
+
+def test_offline_provider_is_flagged_as_not_an_lvlm(stocked_lab):
+    at = open_page(stocked_lab, "pages/catalog.py")
+    assert not at.exception
+    assert any("6 item(s) have no description" in i.value for i in at.info)
+    assert any("not an LVLM" in w.value for w in at.warning)
+
+
+def test_edit_in_data_editor_is_saved(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {0: {"title": "Crimson Shirt", "category": "Shirts"}},
+                             "added_rows": [], "deleted_rows": []}
+    button(at, "Save changes").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Saved 1 item(s)."]
+    a1 = app_lab.store.items().set_index("sku").loc["A1"]
+    assert (a1["title"], a1["category"]) == ("Crimson Shirt", "shirts")
+    assert at.data_editor[0].value.set_index("sku").loc["A1", "category"] == "shirts"  # fresh editor
+
+
+def test_invalid_edit_shows_error_and_saves_nothing(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {1: {"title": " "}}, "added_rows": [],
+                                               "deleted_rows": []}
+    button(at, "Save changes").click().run()
+    assert not at.exception
+    assert "A2: title must not be empty" in at.error[0].value
+    assert app_lab.store.items().set_index("sku").loc["A2", "title"] == "Blue Linen Shirt"
+
+
+def test_delete_needs_confirmation(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    at.multiselect(key="catalog_delete").select("B1").run()
+    assert button(at, "Delete").disabled
+    at.checkbox(key="catalog_delete_confirm").check().run()
+    assert not button(at, "Delete").disabled
+    button(at, "Delete").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Deleted 1 item(s)."]
+    assert "B1" not in set(app_lab.store.items()["sku"])
+    assert at.multiselect(key="catalog_delete").value == []
+    assert not at.checkbox(key="catalog_delete_confirm").value
+
+
+def test_empty_catalogue_offers_upload(lab):
+    at = open_page(lab, "pages/catalog.py")
+    assert not at.exception
+    assert at.expander[0].proto.expanded
+    assert "catalogue is empty" in at.info[0].value
+
+
+def test_unusable_metadata_csv_is_a_clear_error(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    at.file_uploader[0].set_value(("N1.png", png_bytes("green"), "image/png"))
+    at.file_uploader[1].set_value(("meta.csv", b"name,title\nN1.png,Shirt\n", "text/csv"))
+    button(at.run(), "Ingest").click().run()
+    assert not at.exception
+    assert "missing column(s) sku, image" in at.error[0].value
+    assert "N1" not in set(app_lab.store.items()["sku"])
