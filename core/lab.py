@@ -50,7 +50,8 @@ class Lab:
 
     def image_ref(self, item: dict) -> ImageRef:
         """The describer's view of an item: its stored image plus prompt variables from metadata."""
-        context = {k: str(v) for k, v in item.items() if isinstance(v, str | int | float) and k != "extra"}
+        context = {k: str(v) for k, v in item.items()
+                   if isinstance(v, str | int | float) and k != "extra" and v == v}  # v == v drops NaN
         return ImageRef(item["image_sha256"], self.images.path(item["image_sha256"], item["image_ext"]), context)
 
     def active_prompt(self) -> PromptVersion:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.describers.base import Describer
-from core.errors import VitrineError
+from core.errors import ConfigError, VitrineError
 from core.lab import Lab
 from core.models import Description, ImageRef, description_key
 from core.prompts import PromptVersion
@@ -114,9 +114,11 @@ def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, conc
 
 
 def _safe_describe(describer: Describer, ref: ImageRef, prompt: PromptVersion) -> Description:
-    """A failure becomes a recorded error row, so one bad item never ends the run."""
+    """A failure becomes a recorded error row, so one bad item never ends the run; config errors do end it."""
     try:
         return describer.describe(ref, prompt)
+    except ConfigError:
+        raise  # a missing key fails every item alike: stop instead of caching N identical failures
     except Exception as exc:  # noqa: BLE001
         return Description(image_sha256=ref.sha256, prompt_name=prompt.name, prompt_version=prompt.version,
                            prompt_hash=prompt.hash, provider=describer.provider, model=describer.model,

@@ -48,3 +48,14 @@ def test_title_representation_reembeds_only_changes(stocked_lab):
     v1 = stocked_lab.store.vector_table(table).version
     build_title(stocked_lab)
     assert stocked_lab.store.vector_table(table).version == v1  # nothing changed, nothing written
+
+
+def test_missing_key_stops_the_run_and_caches_nothing(stocked_lab, fake_describer):
+    import pytest
+
+    from core.errors import ConfigError
+
+    fake_describer.queue.extend([ConfigError("no API key for fake: set FAKE_API_KEY")] * 6)
+    with pytest.raises(ConfigError, match="FAKE_API_KEY"):
+        run_prompt(stocked_lab, stocked_lab.prompts.get("preference"), "fake", concurrency=1)
+    assert stocked_lab.store.descriptions().empty

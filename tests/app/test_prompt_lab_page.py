@@ -1,0 +1,108 @@
+import shutil
+
+import pytest
+
+from core.lab import Lab, open_lab
+from core.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
+from tests.app.conftest import ROOT, open_page
+
+PAGE = "pages/prompt_lab.py"
+RUN_A, RUN_B = "preference@v1/fake/fake-1", "appearance@v1/fake/fake-1"
+
+
+@pytest.fixture
+def lab(app_lab, tmp_path) -> Lab:
+    """The described app workspace, but with a throwaway copy of prompts/ so saves never touch the repo."""
+    prompts = tmp_path / "prompts"
+    shutil.copytree(ROOT / "prompts", prompts)
+    return open_lab(app_lab.workspace, encoder=app_lab.encoder, describers=app_lab.describer_overrides,
+                    prompts_dir=prompts)
+
+
+def _repo_prompt_files() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "prompts").rglob("*.md"))
+
+
+def test_page_lists_versions_previews_and_diffs(lab):
+    at = open_page(lab, PAGE)
+    assert not at.exception
+    assert {"appearance@v1", "preference@v1"} <= set(at.selectbox(key="pl_edit_ref").options)
+    at.selectbox(key="pl_edit_ref").select("preference@v1").run()
+    assert any("Product title: Red Linen Shirt" in c.value for c in at.code)  # rendered for SKU A1
+    diffs = [c for c in at.code if c.language == "diff"]
+    assert len(diffs) == 1 and "+- title" in diffs[0].value and "+++ preference@v1" in diffs[0].value
+
+
+def test_saving_an_edit_creates_v2_and_keeps_v1(lab):
+    repo_before = _repo_prompt_files()
+    at = open_page(lab, PAGE)
+    at.selectbox(key="pl_edit_ref").select("preference@v1").run()
+    template = at.text_area(key="pl_tpl_preference@v1").value
+    at.text_area(key="pl_tpl_preference@v1").input(template + "\nMention the season.")
+    at.text_input(key="pl_summary_preference@v1").input("adds season")
+    at.button(key="pl_save").click().run()
+    assert not at.exception and not at.error
+    assert {"preference@v1", "preference@v2"} <= set(at.selectbox(key="pl_edit_ref").options)
+    assert at.selectbox(key="pl_edit_ref").value == "preference@v2"
+    assert "Mention the season." in lab.prompts.get("preference@v2").template
+    assert "Mention the season." not in lab.prompts.get("preference@v1").template
+    assert _repo_prompt_files() == repo_before
+
+    at.multiselect(key="pl_facets_preference@v2").set_value([]).run()
+    at.button(key="pl_save").click().run()
+    assert any("at least one facet" in e.value for e in at.error)
+    assert [v.version for v in lab.prompts.versions("preference")] == [1, 2]
+
+
+def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer):
+    calls = len(fake_describer.calls)
+    at = open_page(lab, PAGE)
+    at.selectbox(key="pl_ab_A_prompt").select("preference@v1")
+    at.selectbox(key="pl_ab_B_prompt").select("appearance@v1")
+    at.selectbox(key="pl_ab_A_provider").select("fake")
+    at.selectbox(key="pl_ab_B_provider").select("fake")
+    at.number_input(key="pl_ab_n").set_value(6)
+    at.button(key="pl_ab_run_button").click().run()
+    assert not at.exception and not at.error
+    texts = [t.value for t in at.text]
+    assert "Red Linen Shirt apparel for preference" in texts and "Red Linen Shirt apparel for appearance" in texts
+    assert len(fake_describer.calls) == calls  # both runs were already described: the A/B paid nothing
+    assert any(c.value == "A" for c in at.caption) and any(c.value == "B" for c in at.caption)
+
+    at.toggle(key="pl_blind").set_value(True).run()
+    comparison = ab_id(RUN_A, RUN_B)
+    assert {c.value for c in at.caption} >= {"Left", "Right"}
+    at.button(key=f"pl_vote_{comparison}_A1_left").click().run()
+    assert not at.exception
+    stored = lab.store.frame(VOTES_TABLE, VOTE_SCHEMA)
+    assert stored[["ab_id", "sku", "winner"]].values.tolist() == [[comparison, "A1", left_side(0, comparison, "A1")]]
+    win_rate = next(m for m in at.metric if m.label.startswith("B win rate"))
+    assert win_rate.value == ("100%" if stored["winner"][0] == "b" else "0%")
+    assert any("Wilson" in c.value and "0 ties" in c.value for c in at.caption)
+
+    at.button(key="pl_recall_button").click().run()
+    assert not at.exception
+    assert any("Evaluation page" in i.value for i in at.info)
+    recall = next(d.value for d in at.dataframe if "Recall@10" in d.value.columns)
+    assert recall["representation"].tolist() == [RUN_A, RUN_B]
+
+
+def test_ab_with_an_unconfigured_provider_shows_an_error(lab, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    at = open_page(lab, PAGE)
+    at.selectbox(key="pl_ab_B_provider").select("anthropic").run()
+    assert at.text_input(key="pl_ab_B_model")  # a hosted LVLM takes a model name
+    at.button(key="pl_ab_run_button").click().run()
+    assert any("ANTHROPIC_API_KEY" in e.value for e in at.error)
+    assert lab.store.descriptions(provider="anthropic").empty
+
+
+def test_promote_sets_the_active_prompt(lab):
+    at = open_page(lab, PAGE)
+    at.selectbox(key="pl_promote_prompt").select("appearance@v1")
+    at.selectbox(key="pl_promote_provider").select("fake")
+    at.button(key="pl_promote_button").click().run()
+    assert not at.exception and at.success
+    assert lab.store.get_setting("active_prompt") == "appearance@v1"
+    assert lab.active_provider() == ("fake", "")

@@ -1,0 +1,220 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.ab import (
+    RECALL_CAVEAT, SideSpec, compare, promote, provider_choices, recall_at_k, resolve_side, run_ab, sample_items,
+)
+from core.errors import ConfigError, VitrineError
+from core.models import FACETS
+from core.prompts import PromptError
+from core.votes import ab_id, left_side, record_vote, vote_choices, votes, win_rate
+
+# --- sampling -------------------------------------------------------------------------------
+
+CATALOGUE = pd.DataFrame({
+    "sku": [f"S{i:03d}" for i in range(100)],
+    "category": ["shoes"] * 50 + ["bags"] * 20 + ["home"] * 15 + ["toys"] * 10 + ["lamps"] * 5,
+})
+
+
+def test_random_sample_is_deterministic_per_seed_and_ignores_input_order():
+    first = sample_items(CATALOGUE, 10, "random", seed=7)
+    again = sample_items(CATALOGUE.sample(frac=1, random_state=1), 10, "random", seed=7)
+    assert len(first) == 10 and first["sku"].is_unique
+    assert first["sku"].tolist() == again["sku"].tolist()
+    assert set(first["sku"]) <= set(CATALOGUE["sku"])
+    assert len({tuple(sample_items(CATALOGUE, 10, "random", seed=s)["sku"]) for s in range(5)}) > 1
+
+
+@pytest.mark.parametrize("n", [5, 6, 12, 40])
+def test_stratified_sample_covers_every_category(n):
+    sample = sample_items(CATALOGUE, n, "stratified", seed=3)
+    assert len(sample) == n and sample["sku"].is_unique
+    assert set(sample["category"]) == set(CATALOGUE["category"])
+    assert sample["sku"].tolist() == sample_items(CATALOGUE, n, "stratified", seed=3)["sku"].tolist()
+
+
+def test_stratified_sample_is_proportional_beyond_one_per_category():
+    counts = sample_items(CATALOGUE, 20, "stratified", seed=0)["category"].value_counts().to_dict()
+    # sizes 50/20/15/10/5 of 100: one each, then highest averages lands on the exact proportions
+    assert counts == {"shoes": 10, "bags": 4, "home": 3, "toys": 2, "lamps": 1}
+    small = sample_items(CATALOGUE, 7, "stratified", seed=0)["category"].value_counts().to_dict()
+    assert small == {"shoes": 3, "bags": 1, "home": 1, "toys": 1, "lamps": 1}
+
+
+def test_sample_larger_than_catalogue_returns_everything():
+    assert len(sample_items(CATALOGUE, 500, "stratified", seed=0)) == 100
+
+
+@pytest.mark.parametrize(("items", "n", "strategy", "message"), [
+    (CATALOGUE, 4, "stratified", "5 categories but N = 4"),
+    (CATALOGUE, 0, "random", "at least 1"),
+    (CATALOGUE, 5, "alphabetical", "unknown sampling strategy"),
+    (CATALOGUE.head(0), 5, "random", "catalogue is empty"),
+])
+def test_bad_sample_requests_say_what_is_wrong(items, n, strategy, message):
+    with pytest.raises(VitrineError, match=message):
+        sample_items(items, n, strategy, seed=0)
+
+
+# --- votes ----------------------------------------------------------------------------------
+
+def test_win_rate_matches_hand_computed_wilson_interval():
+    # 8 B wins of 10 decisive votes: p = .8, z = 1.96 -> centre .71673, half-width .22658
+    rate = win_rate(["b"] * 8 + ["a"] * 2 + ["tie"] * 3)
+    assert (rate.n, rate.wins_a, rate.wins_b, rate.ties) == (13, 2, 8, 3)
+    assert rate.rate_b == pytest.approx(0.8)
+    assert (rate.ci_low, rate.ci_high) == (pytest.approx(0.4902, abs=5e-4), pytest.approx(0.9433, abs=5e-4))
+    even = win_rate(["a", "b"] * 5)
+    assert (even.ci_low, even.ci_high) == (pytest.approx(0.2366, abs=5e-4), pytest.approx(0.7634, abs=5e-4))
+    none = win_rate(["a"] * 10)  # p = 0: the interval starts at 0 instead of going negative
+    assert (none.rate_b, none.ci_low, none.ci_high) == (0.0, pytest.approx(0.0), pytest.approx(0.2775, abs=5e-4))
+
+
+def test_win_rate_without_decisive_votes_has_no_rate():
+    rate = win_rate(["tie", "tie"])
+    assert (rate.n, rate.ties, rate.rate_b, rate.ci_low, rate.ci_high) == (2, 2, None, None, None)
+    with pytest.raises(VitrineError, match="unknown vote winner"):
+        win_rate(["a", "left"])
+
+
+def test_blind_order_is_stable_and_mixes_sides():
+    comparison = ab_id("p@v1/fake/fake-1", "p@v2/fake/fake-1")
+    sides = [left_side(4, comparison, f"S{i}") for i in range(40)]
+    assert sides == [left_side(4, comparison, f"S{i}") for i in range(40)]
+    assert {"a", "b"} == set(sides)
+    assert sides != [left_side(5, comparison, f"S{i}") for i in range(40)]
+    assert ab_id("x", "y") != ab_id("y", "x")  # B's win rate over A depends on which side is which
+
+
+def test_votes_map_left_right_to_sides_and_a_revote_replaces(lab):
+    record_vote(lab, "run-a", "run-b", "A1", "left", left="b")
+    record_vote(lab, "run-a", "run-b", "A2", "right", left="b")
+    record_vote(lab, "run-a", "run-b", "A3", "tie", left="a")
+    record_vote(lab, "run-a", "other", "A1", "left", left="a")
+    stored = votes(lab, ab_id("run-a", "run-b")).set_index("sku")
+    assert stored["winner"].to_dict() == {"A1": "b", "A2": "a", "A3": "tie"}
+    assert stored.loc["A1", "left"] == "b"
+    record_vote(lab, "run-a", "run-b", "A1", "right", left="b")
+    stored = votes(lab, ab_id("run-a", "run-b")).set_index("sku")
+    assert len(stored) == 3 and stored.loc["A1", "winner"] == "a"
+    assert vote_choices(lab, ab_id("run-a", "run-b")) == {"A1": "right", "A2": "right", "A3": "tie"}
+    with pytest.raises(VitrineError, match="unknown vote"):
+        record_vote(lab, "run-a", "run-b", "A1", "both", left="a")
+
+
+# --- running and comparing ------------------------------------------------------------------
+
+def test_ab_run_uses_the_cached_run_path_and_compares(stocked_lab, fake_describer):
+    items = stocked_lab.store.items()
+    spec_a, spec_b = SideSpec("preference@v1", "fake"), SideSpec("appearance@v1", "fake")
+    fake_describer.queue.extend([("Ten words " * 5, {"style": ["classic"]})] * 6)
+    steps = []
+    run = run_ab(stocked_lab, items, spec_a, spec_b, concurrency=1, progress=lambda d, t, _: steps.append((d, t)))
+    assert len(fake_describer.calls) == 12
+    assert steps[-1] == (12, 12) and [d for d, _ in steps] == sorted(d for d, _ in steps)
+    assert run.side_a.run == "preference@v1/fake/fake-1" and run.side_b.run == "appearance@v1/fake/fake-1"
+    again = run_ab(stocked_lab, items, spec_a, spec_b)
+    assert len(fake_describer.calls) == 12 and again.reports[0].cached == 6  # nothing is paid twice
+
+    result = compare(stocked_lab, items, run.side_a, run.side_b)
+    assert result.ab_id == run.ab_id
+    assert result.a.mean_words == 10 and result.a.errors == 0
+    assert result.a.coverage["style"] == 1.0 and result.a.coverage["colour"] == 0.0
+    assert result.b.coverage["style"] is None  # appearance does not ask for style
+    assert result.a.cost_per_1000_usd == pytest.approx(1.0) and result.a.cost_label == "$1.00"
+    assert result.rows["text_b"].str.endswith("for appearance").all()
+    assert result.rows["attributes_a"].eq("style: classic").all()
+    assert result.rows["cosine"].between(-1, 1).all() and result.mean_cosine is not None
+    table = result.metrics_table()
+    assert table["side"].tolist() == ["A", "B"] and {f"coverage: {f}" for f in FACETS} <= set(table.columns)
+
+
+def test_identical_sides_have_cosine_one_and_errors_count(stocked_lab, fake_describer):
+    items = stocked_lab.store.items()
+    fake_describer.queue.append(RuntimeError("provider exploded"))
+    spec = SideSpec("preference", "fake")
+    run = run_ab(stocked_lab, items, spec, spec, concurrency=1)
+    result = compare(stocked_lab, items, run.side_a, run.side_b)
+    assert result.a.errors == result.b.errors == 1
+    assert result.a.coverage["style"] == pytest.approx(5 / 6)
+    assert result.rows["cosine"].isna().sum() == 1
+    assert result.mean_cosine == pytest.approx(1.0)
+
+
+def test_unavailable_provider_fails_before_any_work(stocked_lab, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    offline = next(c for c in provider_choices(stocked_lab) if c.name == "offline")
+    assert "not an LVLM" in offline.label and not offline.configurable
+    assert next(c for c in provider_choices(stocked_lab) if c.name == "openai").configurable
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        run_ab(stocked_lab, stocked_lab.store.items(), SideSpec("preference", "fake"),
+               SideSpec("preference", "openai", model="gpt-4o-mini"))
+    with pytest.raises(ConfigError, match="unknown provider"):
+        resolve_side(stocked_lab, SideSpec("preference", "nope"))
+    assert stocked_lab.store.descriptions().empty
+
+
+# --- recall ---------------------------------------------------------------------------------
+
+TOY = {  # 2-d vectors: in toy1 B1 is closest to the A1+A2 profile, in toy2 B2 is; toy2 has no H1
+    "toy1": {"A1": (1, 0), "A2": (1, 0.1), "B1": (0.9, 0.3), "B2": (0, 1), "A3": (0, -1), "H1": (-1, 0)},
+    "toy2": {"A1": (1, 0), "A2": (1, 0.1), "B1": (0, 1), "B2": (0.9, 0.3), "A3": (0, -1)},
+}
+INTERACTIONS = """shopper_id,sku,timestamp
+S1,B1,2026-01-03T10:00:00Z
+S1,A1,2026-01-01T10:00:00Z
+S1,A2,2026-01-02T10:00:00Z
+S2,B1,2026-01-01T10:00:00Z
+S3,A1,2026-01-01T10:00:00Z
+S3,A1,2026-01-02T10:00:00Z
+S4,A3,2026-01-01T10:00:00Z
+S4,H1,2026-01-02T10:00:00Z
+S5,H1,2026-01-01T10:00:00Z
+S5,A1,2026-01-02T10:00:00Z
+"""
+
+
+def _toy_lab(lab):
+    for name, vectors in TOY.items():
+        table = lab.store.register_representation(name, "description", 2)
+        skus = list(vectors)
+        lab.store.upsert_vectors(table, 2, skus, skus, skus, np.array([vectors[s] for s in skus], np.float32))
+    lab.workspace.interactions_csv.write_text(INTERACTIONS)
+    return lab
+
+
+def test_recall_uses_one_shared_pool_and_counts_dropped_users(lab):
+    result = recall_at_k(_toy_lab(lab), ["toy1", "toy2"], k=1)
+    assert result["pool"] == 5  # H1 has no toy2 vector, so neither side may recommend it
+    assert result["users"] == 1  # only S1: held-out B1 after A1, A2 (rows sorted by time, not file order)
+    assert result["dropped"] == {"only one interaction": 1, "held-out item already in history": 1,
+                                 "held-out item outside pool": 1, "history outside pool": 1}
+    assert result["recall"] == {"toy1": 1.0, "toy2": 0.0}
+    assert recall_at_k(lab, ["toy1", "toy2"], k=2)["recall"] == {"toy1": 1.0, "toy2": 1.0}
+    assert result["caveat"] == RECALL_CAVEAT and "Evaluation page" in RECALL_CAVEAT
+
+
+def test_recall_needs_a_readable_interactions_file(lab):
+    _toy_lab(lab)
+    lab.workspace.interactions_csv.write_text("shopper,sku\nS1,A1\n")
+    with pytest.raises(VitrineError, match="timestamp"):
+        recall_at_k(lab, ["toy1"])
+    lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\nS1,A1,yesterday\n")
+    with pytest.raises(VitrineError, match="row 2: unreadable timestamp 'yesterday'"):
+        recall_at_k(lab, ["toy1"])
+
+
+# --- promotion ------------------------------------------------------------------------------
+
+def test_promote_sets_the_active_prompt_and_provider(lab):
+    prompt = promote(lab, "appearance", "fake", "fake-1")
+    assert prompt.ref == "appearance@v1"
+    assert (lab.store.get_setting("active_prompt"), lab.active_provider()) == ("appearance@v1", ("fake", "fake-1"))
+    with pytest.raises(PromptError, match="no version 9"):
+        promote(lab, "preference@v9", "fake")
+    with pytest.raises(ConfigError, match="unknown provider"):
+        promote(lab, "preference", "nope")
+    assert lab.active_prompt().ref == "appearance@v1"
