@@ -1,0 +1,1 @@
+"""Vitrine's procedurally drawn, seeded sample catalogue (run `python sample_catalog/generate.py`)."""
