@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,12 @@ def _sync(lab: Lab, name: str, kind: str, dim: int, inputs: dict[str, tuple[str,
 
 
 def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> str:
-    """Vectors for every item whose image has a successful description under this run."""
+    """Vectors for every item whose image has a successful description (a human revision wins)."""
     descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model)
     descs = descs[descs["error"] == ""]
+    from core.qa import human_revisions  # local: core.qa builds on this module
+
+    descs = descs.assign(text=descs["key"].map(human_revisions(lab)).fillna(descs["text"]))
     text_by_sha = dict(zip(descs["image_sha256"], descs["text"], strict=True))
     items = lab.store.items()
     inputs = {r["sku"]: (r["image_sha256"], text_by_sha[r["image_sha256"]])
@@ -66,9 +70,8 @@ def build_visual(lab: Lab) -> str:
              for r in items.to_dict("records")}
 
     def encode(image_paths: list[str]) -> np.ndarray:
-        from pathlib import Path
-
-        return vision.analyse([Path(p) for p in image_paths]).features
+        keys = [Path(p).stem for p in image_paths]  # stored images are named by their sha256
+        return vision.analyse_keyed(keys, [Path(p) for p in image_paths]).features
 
     return _sync(lab, VISUAL, "visual", vision.feature_dim, paths, encode, encoder="efficientnet-lite0-pooled")
 
