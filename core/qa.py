@@ -1,0 +1,328 @@
+"""Description QA: human reviews (approve / flag / edit) beside the untouched model output, plus automatic flags.
+
+Reviews live in their own `qa_reviews` table keyed by description key; the model's row in `descriptions`
+is never modified, so an edit is a human revision layered on top and the original stays visible.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from PIL import Image
+
+from core.describers.base import provider_names
+from core.encoders import text_sha
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import Attributes
+from core.prompts import PromptError, PromptVersion
+from core.representations import run_name
+from core.runs import Progress, RunReport, run_prompt
+from core.store import DESCRIPTION_SCHEMA, now_iso, sql_str
+from core.tagging import analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
+
+QA_TABLE = "qa_reviews"
+REVIEW_SCHEMA = pa.schema([
+    ("key", pa.string()),  # description key
+    ("status", pa.string()),  # '' | approved | flagged | edited
+    ("reason", pa.string()),  # why it was flagged
+    ("edited_text", pa.string()),  # the human revision ('' = none)
+    ("edited_at", pa.string()),
+    ("note", pa.string()),  # free reviewer note
+    ("reviewed_at", pa.string()),
+])
+STATUSES = ("approved", "flagged", "edited")
+STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
+COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "thumbnail", "prompt_ref", "provider",
+           "model", "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at",
+           "error"]
+
+MIN_WORDS = 5
+THUMB_SIDE = 64
+REFUSALS = ("i'm sorry", "i am sorry", "i can't", "i cannot", "as an ai", "unable to", "i apologize",
+            "i apologise", "i'm not able", "i am not able", "cannot assist", "can't help with")
+# Colour word -> the basic families it belongs to; words sharing a family are compatible (navy ~ blue).
+COLOUR_FAMILIES: dict[str, frozenset[str]] = {word: frozenset(fams.split()) for word, fams in {
+    "black": "black", "charcoal": "black grey", "grey": "grey", "gray": "grey", "silver": "grey white",
+    "white": "white", "ivory": "white beige", "cream": "white beige", "beige": "white beige brown",
+    "khaki": "beige brown green", "tan": "beige brown", "camel": "beige brown", "brown": "brown",
+    "rust": "orange red brown", "maroon": "red brown purple", "burgundy": "red purple", "red": "red",
+    "crimson": "red", "scarlet": "red", "pink": "pink", "magenta": "pink purple", "fuchsia": "pink purple",
+    "peach": "pink orange", "coral": "pink orange red", "orange": "orange", "mustard": "yellow brown",
+    "yellow": "yellow", "gold": "yellow brown beige", "olive": "green brown", "green": "green",
+    "teal": "green blue", "turquoise": "blue green", "navy": "blue black", "blue": "blue",
+    "purple": "purple", "violet": "purple", "lavender": "purple pink", "lilac": "purple pink",
+}.items()}
+
+
+# --- automatic flags --------------------------------------------------------------------------------
+
+def colour_words(text: str) -> list[str]:
+    """Colour words the text names, in order of first appearance."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return list(dict.fromkeys(w for w in words if w in COLOUR_FAMILIES))
+
+
+def _families(names: list[str] | tuple[str, ...]) -> set[str]:
+    """Families of colour names; multi-word palette names ('Navy Blue') pool their words' families."""
+    return {fam for name in names for word in re.findall(r"[a-z]+", name.lower())
+            for fam in COLOUR_FAMILIES.get(word, ())}
+
+
+@lru_cache(maxsize=4096)
+def dominant_colour_names(image_path: str) -> tuple[str, ...]:
+    """Named foreground colours of an image, largest share first; () when unreadable.
+
+    Cached on the path alone because image paths are content-addressed (images/<sha256>.<ext>).
+    """
+    try:
+        with Image.open(image_path) as img:
+            rgb = analysis_pixels(img)
+    except (OSError, ValueError):
+        return ()
+    return tuple(c.name.lower() for c in dominant_colours(rgb, foreground_mask(srgb_to_lab(rgb))))
+
+
+def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
+               dominant_colour_names: list[str] | tuple[str, ...]) -> list[str]:
+    """Reasons a description looks suspicious; [] when it looks fine.
+
+    A facet holding only 'unknown' counts as missing. The colour check is skipped without image colours.
+    """
+    flags = []
+    n_words = len(text.split())
+    if n_words == 0:
+        flags.append("empty text")
+    elif n_words < MIN_WORDS:
+        flags.append(f"very short text ({n_words} word{'s' if n_words > 1 else ''})")
+    if prompt is not None:
+        missing = [f for f in prompt.facets if not [v for v in attributes.facet(f) if v != "unknown"]]
+        if missing:
+            flags.append(f"missing facets: {', '.join(missing)}")
+    lowered = text.lower().replace("\u2019", "'")
+    refusals = [r for r in REFUSALS if r in lowered]
+    if refusals:
+        flags.append(f"refusal text: {', '.join(repr(r) for r in refusals)}")
+    named = colour_words(text)
+    image_families = _families(dominant_colour_names)
+    if named and image_families and not (_families(named) & image_families):
+        flags.append(f"colour contradiction: text says {', '.join(named)}; "
+                     f"image looks {', '.join(dominant_colour_names)}")
+    return flags
+
+
+# --- the review table -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def _thumb_uri(thumb_path: str) -> str | None:
+    """A small JPEG data URI, because st.column_config.ImageColumn cannot read local files."""
+    try:
+        with Image.open(thumb_path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=80)
+    except (OSError, ValueError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _reviews(lab: Lab, where: str | None = None) -> pd.DataFrame:
+    return lab.store.frame(QA_TABLE, REVIEW_SCHEMA, where)
+
+
+def _prompt(lab: Lab, ref: str, cache: dict[str, PromptVersion | None]) -> PromptVersion | None:
+    """A description's prompt version; None when its file is gone (then facets cannot be checked)."""
+    if ref not in cache:
+        try:
+            cache[ref] = lab.prompts.get(ref)
+        except PromptError:
+            cache[ref] = None
+    return cache[ref]
+
+
+def _build(lab: Lab) -> pd.DataFrame:
+    items = lab.store.items()
+    descs = lab.store.descriptions()
+    if items.empty or descs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    descs = descs.assign(prompt_ref=descs["prompt_name"] + "@v" + descs["prompt_version"].astype(str))
+    rows = items[["sku", "title", "category", "image_sha256", "image_ext"]].merge(descs, on="image_sha256")
+    reviews = _reviews(lab).drop(columns="reviewed_at")
+    rows = rows.merge(reviews, on="key", how="left")
+    for col in reviews.columns:
+        rows[col] = rows[col].fillna("")
+    prompts: dict[str, PromptVersion | None] = {}
+    texts, attrs, flags, paths, thumbs = [], [], [], [], []
+    for r in rows.to_dict("records"):
+        text = r["edited_text"] or r["text"]
+        attributes = Attributes.model_validate_json(r["attributes"] or "{}")
+        path = str(lab.images.path(r["image_sha256"], r["image_ext"]))
+        if r["error"]:
+            flags.append([])
+        else:
+            colours = dominant_colour_names(path) if colour_words(text) else ()
+            flags.append(auto_flags(text, attributes, _prompt(lab, r["prompt_ref"], prompts), colours))
+        texts.append(text)
+        attrs.append(attributes.model_dump())
+        paths.append(path)
+        thumbs.append(_thumb_uri(str(lab.images.thumb_path(r["image_sha256"]))))
+    rows = rows.rename(columns={"text": "original_text"})
+    rows = rows.assign(text=texts, attributes=attrs, auto_flags=flags, image_path=paths, thumbnail=thumbs)
+    return rows[COLUMNS].sort_values(["sku", "prompt_ref", "provider", "model"]).reset_index(drop=True)
+
+
+def filter_qa(frame: pd.DataFrame, *, category: str | None = None, prompt_ref: str | None = None,
+              provider: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """Rows matching every given filter; status is one of STATUS_FILTERS."""
+    keep = pd.Series(True, index=frame.index)
+    for col, value in (("category", category), ("prompt_ref", prompt_ref), ("provider", provider)):
+        if value:
+            keep &= frame[col] == value
+    if status:
+        if status not in STATUS_FILTERS:
+            raise VitrineError(f"unknown status filter {status!r}; choose one of: {', '.join(STATUS_FILTERS)}")
+        keep &= {
+            "unreviewed": (frame["status"] == "") & (frame["error"] == ""),
+            "auto-flagged": frame["auto_flags"].map(bool),
+            "failed": frame["error"] != "",
+        }.get(status, frame["status"] == status)
+    return frame[keep].reset_index(drop=True)
+
+
+def qa_table(lab: Lab, *, category: str | None = None, prompt_ref: str | None = None,
+             provider: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """One row per (item, description): current text (human revision if any), original, review and flags."""
+    return filter_qa(_build(lab), category=category, prompt_ref=prompt_ref, provider=provider, status=status)
+
+
+def status_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per status filter, for the page's summary line."""
+    return {status: len(filter_qa(frame, status=status)) for status in STATUS_FILTERS}
+
+
+def failed_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """(prompt_ref, provider, model, failed) for runs in the frame with failed items: what 'retry' can fix."""
+    failed = frame[frame["error"] != ""]
+    return (failed.groupby(["prompt_ref", "provider", "model"], as_index=False)["sku"].count()
+            .rename(columns={"sku": "failed"}))
+
+
+def provider_choices(lab: Lab) -> list[str]:
+    """Registered providers plus the lab's injected ones (tests, demos)."""
+    return sorted(set(provider_names()) | set(lab.describer_overrides))
+
+
+def human_revisions(lab: Lab) -> dict[str, str]:
+    """Description key -> human-edited text; embedding syncs must prefer these over the model text."""
+    reviews = _reviews(lab, "edited_text != ''")
+    return dict(zip(reviews["key"], reviews["edited_text"], strict=True))
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+def _description(lab: Lab, key: str, *, require_ok: bool) -> dict:
+    rows = lab.store.frame("descriptions", DESCRIPTION_SCHEMA, f"key = {sql_str(key)}")
+    if rows.empty:
+        raise VitrineError(f"no description with key {key!r}; reload the QA table")
+    row = rows.iloc[0].to_dict()
+    if require_ok and row["error"]:
+        raise VitrineError(f"this description failed ({row['error']}); retry or regenerate it first")
+    return row
+
+
+def _review(lab: Lab, key: str) -> dict:
+    rows = _reviews(lab, f"key = {sql_str(key)}")
+    if rows.empty:
+        return {"key": key, "status": "", "reason": "", "edited_text": "", "edited_at": "", "note": ""}
+    return rows.iloc[0].to_dict()
+
+
+def _save_review(lab: Lab, review: dict) -> dict:
+    review = {**review, "reviewed_at": now_iso()}
+    lab.store.upsert_rows(QA_TABLE, REVIEW_SCHEMA, [review], "key")
+    return review
+
+
+def approve(lab: Lab, key: str, note: str = "") -> dict:
+    """Mark a description as approved; a human revision, if any, stays the current text."""
+    _description(lab, key, require_ok=True)
+    return _save_review(lab, {**_review(lab, key), "status": "approved", "reason": "", "note": note.strip()})
+
+
+def flag(lab: Lab, key: str, reason: str, note: str = "") -> dict:
+    reason = reason.strip()
+    if not reason:
+        raise VitrineError("give a reason for flagging (e.g. 'wrong colour', 'hallucinated material')")
+    _description(lab, key, require_ok=False)
+    return _save_review(lab, {**_review(lab, key), "status": "flagged", "reason": reason, "note": note.strip()})
+
+
+def edit(lab: Lab, key: str, new_text: str, note: str = "") -> int:
+    """Store a human revision and re-embed it into the run's representation; returns SKUs re-embedded.
+
+    The revision is saved before embedding, so a failure to embed never loses the human's text.
+    """
+    desc = _description(lab, key, require_ok=True)
+    review = _review(lab, key)
+    text = new_text.strip()
+    if not text:
+        raise VitrineError("the edited text is empty; write a description or flag the item instead")
+    if text == (review["edited_text"] or desc["text"]):
+        raise VitrineError("nothing changed: the text is the same as the current description")
+    _save_review(lab, {**review, "status": "edited", "edited_text": text, "edited_at": now_iso(),
+                       "note": note.strip() or review["note"]})
+    return _reembed(lab, desc, text)
+
+
+def _reembed(lab: Lab, desc: dict, text: str) -> int:
+    """Replace the vectors of every SKU showing this image in the run's representation (if it exists yet)."""
+    prompt = lab.prompts.get(f"{desc['prompt_name']}@v{desc['prompt_version']}")
+    name = run_name(prompt, desc["provider"], desc["model"])
+    try:
+        rep = lab.store.representation(name)
+    except VitrineError:
+        return 0  # never embedded: the revision is used when the run is (see human_revisions)
+    if rep["encoder"] and rep["encoder"] != lab.encoder.name:
+        raise VitrineError(f"{name} was embedded with {rep['encoder']}, not {lab.encoder.name}; "
+                           "the revision is saved but re-run the embedding to update its vector")
+    items = lab.store.items()
+    skus = items.loc[items["image_sha256"] == desc["image_sha256"], "sku"].tolist()
+    if skus:
+        vector = lab.encoder.encode([text])
+        lab.store.upsert_vectors(rep["table"], int(rep["dim"]), skus, [desc["image_sha256"]] * len(skus),
+                                 [text_sha(text)] * len(skus), np.repeat(vector, len(skus), axis=0))
+    return len(skus)
+
+
+def regenerate(lab: Lab, sku: str, prompt_ref: str, provider: str, model: str | None = None, *,
+               retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
+    """Describe one item under another prompt/provider and embed it; a cached ok description is reused."""
+    return run_prompt(lab, lab.prompts.get(prompt_ref), provider, model=model or None, skus=[sku],
+                      retry_failed=retry_failed, progress=progress)
+
+
+def retry_failed(lab: Lab, prompt_ref: str, provider: str, model: str | None = None, *,
+                 progress: Progress | None = None) -> RunReport:
+    """Describe again only the items whose description failed under this run, then embed them."""
+    prompt = lab.prompts.get(prompt_ref)
+    describer = lab.describer(provider, model=model or None)
+    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=describer.provider, model=describer.model)
+    failed = set(descs.loc[descs["error"] != "", "image_sha256"])
+    items = lab.store.items()
+    skus = items.loc[items["image_sha256"].isin(failed), "sku"].tolist()
+    if not skus:
+        raise VitrineError(f"no failed items for {prompt.ref} via {describer.provider}/{describer.model}")
+    return run_prompt(lab, prompt, provider, model=model or None, skus=skus, retry_failed=True, progress=progress)
+
+
+def attribute_text(attributes: dict) -> str:
+    """Facets as one plain line ('style: minimalist; colour: red') for tables."""
+    return "; ".join(f"{facet}: {', '.join(values)}" for facet, values in attributes.items() if values)
+

@@ -1,0 +1,146 @@
+"""Description QA: filter descriptions, review one (approve / flag / edit / regenerate), retry failures.
+
+Model output is untrusted: descriptions, attributes and provider errors are shown with st.text,
+st.code or dataframe cells only.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from core import qa
+from ui.state import get_lab, user_errors
+
+ALL = "All"
+FLASH = "qa_flash"  # a message that survives the st.rerun() after an action
+
+
+def done(message: str, errors: list[tuple[str, str]] | None = None) -> None:
+    st.session_state[FLASH] = (message, errors or [])
+    st.rerun()
+
+
+def progress_bar(label: str):
+    bar = st.progress(0.0, text=label)
+    return lambda d, t, _: bar.progress(d / max(t, 1), text=f"{label} {d}/{t}")
+
+
+def pick(frame: pd.DataFrame, column: str) -> list[str]:
+    return [ALL, *sorted(frame[column].unique())]
+
+
+st.title("Description QA")
+st.caption("Check what the describer wrote before it drives recommendations: approve it, flag it with a "
+           "reason, fix the text (the fix is re-embedded; the model's original is kept) or regenerate it.")
+
+lab = get_lab()
+if FLASH in st.session_state:
+    message, errors = st.session_state.pop(FLASH)
+    st.success(message)
+    for sha, error in errors:
+        st.code(f"{sha[:12]}: {error}", language=None, wrap_lines=True)
+
+with user_errors():
+    table = qa.qa_table(lab)
+    if table.empty:
+        st.info("No descriptions yet. Describe the catalogue in the Prompt Lab (or build the sample on Home).")
+        st.stop()
+
+    c1, c2, c3, c4 = st.columns(4)
+    category = c1.selectbox("Category", pick(table, "category"), key="qa_category")
+    prompt_ref = c2.selectbox("Prompt version", pick(table, "prompt_ref"), key="qa_prompt")
+    provider = c3.selectbox("Provider", pick(table, "provider"), key="qa_provider")
+    status = c4.selectbox("Status", [ALL, *qa.STATUS_FILTERS], key="qa_status")
+    view = qa.filter_qa(table, category=None if category == ALL else category,
+                        prompt_ref=None if prompt_ref == ALL else prompt_ref,
+                        provider=None if provider == ALL else provider, status=None if status == ALL else status)
+    counts = qa.status_counts(view)
+    st.caption(f"{len(view)} of {len(table)} descriptions · "
+               + " · ".join(f"{name}: {n}" for name, n in counts.items()))
+
+    st.dataframe(
+        view.assign(attributes=view["attributes"].map(qa.attribute_text)),
+        column_order=["thumbnail", "sku", "title", "prompt_ref", "provider", "status", "auto_flags", "text",
+                      "attributes", "reason", "error"],
+        column_config={
+            "thumbnail": st.column_config.ImageColumn("Image", width="small"),
+            "prompt_ref": "Prompt", "auto_flags": st.column_config.ListColumn("Auto flags"),
+            "text": st.column_config.TextColumn("Description", width="large"),
+        },
+        hide_index=True, width="stretch", key="qa_table",
+    )
+
+    if view.empty:
+        st.info("No descriptions match these filters.")
+    else:
+        st.subheader("Review")
+        ids = [f"{r.key}|{r.sku}" for r in view.itertuples()]
+        labels = {i: f"{r.sku} · {r.title} · {r.prompt_ref} · {r.provider}/{r.model}"
+                  for i, r in zip(ids, view.itertuples(), strict=True)}
+        chosen = st.selectbox("Item", ids, format_func=labels.get, key="qa_item")
+        row = view.iloc[ids.index(chosen)]
+        key = row["key"]
+
+        left, right = st.columns([1, 2])
+        left.image(row["image_path"], width="stretch")
+        with right:
+            st.text(f"{row['sku']} · {row['title']} · {row['category']} · status: {row['status'] or 'unreviewed'}"
+                    + (f" · reason: {row['reason']}" if row["reason"] else ""))
+            if row["error"]:
+                st.code(row["error"], language=None, wrap_lines=True)
+            st.caption("Description")
+            st.text(row["text"])
+            if row["text"] != row["original_text"]:
+                st.caption("Original model text")
+                st.text(row["original_text"])
+            attrs = pd.DataFrame([{"facet": f, "values": ", ".join(v)} for f, v in row["attributes"].items()])
+            st.dataframe(attrs, hide_index=True, width="stretch")
+            for flag in row["auto_flags"]:
+                st.text(f"⚠ {flag}")
+
+        approve_tab, flag_tab, edit_tab, regen_tab = st.tabs(["Approve", "Flag", "Edit", "Regenerate"])
+        with approve_tab:
+            if st.button("Approve", key="qa_approve", type="primary"):
+                qa.approve(lab, key)
+                done(f"Approved {row['sku']} ({row['prompt_ref']}).")
+        with flag_tab:
+            reason = st.text_input("Reason", key=f"qa_reason_{key}", placeholder="e.g. wrong colour")
+            if st.button("Flag", key="qa_flag"):
+                qa.flag(lab, key, reason)
+                done(f"Flagged {row['sku']} ({row['prompt_ref']}).")
+        with edit_tab:
+            new_text = st.text_area("Edited description", value=row["text"], key=f"qa_edit_{key}", height=150)
+            if st.button("Save edit", key="qa_save"):
+                with st.spinner("Re-embedding…"):
+                    n = qa.edit(lab, key, new_text)
+                done(f"Saved the revision of {row['sku']}; re-embedded {n} item(s). The original is kept.")
+        with regen_tab:
+            r1, r2, r3 = st.columns(3)
+            refs = [p.ref for p in lab.prompts.all_versions()]
+            new_ref = r1.selectbox("Prompt version", refs, index=refs.index(row["prompt_ref"])
+                                   if row["prompt_ref"] in refs else 0, key="qa_regen_prompt")
+            providers = qa.provider_choices(lab)
+            new_provider = r2.selectbox("Provider", providers, index=providers.index(row["provider"])
+                                        if row["provider"] in providers else 0, key="qa_regen_provider")
+            new_model = r3.text_input("Model (blank = provider default)", key="qa_regen_model")
+            retry = st.checkbox("Call the provider again if this combination failed before", key="qa_regen_retry")
+            if st.button("Regenerate", key="qa_regen"):
+                with st.status(f"Describing {row['sku']}…") as box:
+                    report = qa.regenerate(lab, row["sku"], new_ref, new_provider, new_model or None,
+                                           retry_failed=retry)
+                    box.update(label=report.summary(), state="error" if report.failed else "complete")
+                done(f"Regenerated {row['sku']}: {report.summary()}", report.errors)
+
+    st.subheader("Failed items")
+    failed = qa.failed_runs(table)
+    if failed.empty:
+        st.caption("No failed descriptions.")
+    else:
+        runs = failed.to_dict("records")
+        run = runs[st.selectbox("Run", range(len(runs)), key="qa_retry_run", format_func=lambda i: (
+            f"{runs[i]['prompt_ref']} · {runs[i]['provider']}/{runs[i]['model']} ({runs[i]['failed']} failed)"))]
+        if st.button("Retry failed items", key="qa_retry"):
+            with st.status("Retrying failed items…") as box:
+                report = qa.retry_failed(lab, run["prompt_ref"], run["provider"], run["model"],
+                                         progress=progress_bar("describing"))
+                box.update(label=report.summary(), state="error" if report.failed else "complete")
+            done(f"Retried: {report.summary()}", report.errors)
