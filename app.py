@@ -7,23 +7,23 @@ import streamlit as st
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-st.set_page_config(page_title="Vitrine", page_icon="🛍️", layout="wide")
+st.set_page_config(page_title="Vitrine", page_icon=":material/storefront:", layout="wide")
 
 PAGES = {
     "Workspace": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/catalog.py", title="Catalog", icon="🗂️"),
-        st.Page("pages/search.py", title="Search", icon="🔎"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/catalog.py", title="Catalog", icon=":material/inventory_2:"),
+        st.Page("pages/search.py", title="Search", icon=":material/search:"),
     ],
     "Descriptions": [
-        st.Page("pages/prompt_lab.py", title="Prompt Lab", icon="🧪"),
-        st.Page("pages/qa.py", title="Description QA", icon="✅"),
+        st.Page("pages/prompt_lab.py", title="Prompt Lab", icon=":material/science:"),
+        st.Page("pages/qa.py", title="Description QA", icon=":material/fact_check:"),
     ],
     "Explore": [
-        st.Page("pages/map.py", title="Semantic Map", icon="🗺️"),
-        st.Page("pages/shopper.py", title="Shopper Simulator", icon="🛒"),
-        st.Page("pages/cold_start.py", title="Cold-start Preview", icon="🆕"),
-        st.Page("pages/evaluation.py", title="Evaluation", icon="📊"),
+        st.Page("pages/map.py", title="Semantic Map", icon=":material/scatter_plot:"),
+        st.Page("pages/shopper.py", title="Shopper Simulator", icon=":material/shopping_cart:"),
+        st.Page("pages/cold_start.py", title="Cold-start Preview", icon=":material/new_releases:"),
+        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/monitoring:"),
     ],
 }
 

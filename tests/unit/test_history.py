@@ -32,3 +32,16 @@ def test_restore_errors_are_specific(stocked_lab):
         restore_version(stocked_lab.store, "items", 999)
     with pytest.raises(VitrineError, match="no table named 'nope'"):
         table_history(stocked_lab.store, "nope")
+
+
+def test_cli_history_and_undo_delete(stocked_lab, capsys):
+    from core.cli import main
+
+    ws = str(stocked_lab.workspace.root)
+    stocked_lab.store.delete_items(["H1"])
+    assert main(["history", "--table", "items", "--workspace", ws]) == 0
+    assert "version" in capsys.readouterr().out
+    assert main(["restore", "--undo-delete", "--workspace", ws]) == 0
+    assert "restored: H1" in capsys.readouterr().out
+    assert main(["restore", "999", "--table", "items", "--workspace", ws]) == 2
+    assert "no version 999" in capsys.readouterr().err
