@@ -67,6 +67,10 @@ def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
         if v.status == "rejected":
             print(f"rejected: {v.reason}", file=sys.stderr)
     print(f"ingest: {report.summary()}")
+    if report.accepted and "title" in set(lab.store.representations()["name"]):
+        from core.representations import build_title
+
+        build_title(lab)  # keep the text baseline in step; description runs need `describe`
     if report.accepted == 0 and report.count("duplicate") == 0:
         raise VitrineError("no image was ingested")
 
