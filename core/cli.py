@@ -11,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.errors import VitrineError
+from core.evaluation_cli import add_evaluate_command
 from core.lab import Lab, open_lab
 from core.runs import Progress
 
@@ -189,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table")
     p.add_argument("--undo-delete", action="store_true", help="bring back the items removed by the last delete")
     p.set_defaults(fn=cmd_restore)
+
+    add_evaluate_command(sub, common)
     return parser
 
 

@@ -73,15 +73,18 @@ def read_metadata(data: bytes, name: str = "metadata CSV") -> dict[str, dict[str
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MetadataError(f"{name}: not UTF-8 (byte {exc.start}); save it as UTF-8 CSV") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise MetadataError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}")
-    rows: dict[str, dict[str, str]] = {}
-    for raw in reader:
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        rows[PurePosixPath(row["image"]).name] = row
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise MetadataError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}")
+        rows: dict[str, dict[str, str]] = {}
+        for raw in reader:
+            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            rows[PurePosixPath(row["image"]).name] = row
+    except csv.Error as exc:
+        raise MetadataError(f"{name}: malformed CSV at line {reader.line_num}: {exc}") from exc
     return rows
 
 

@@ -1,0 +1,150 @@
+"""The methods an evaluation compares: random, popularity, stored representations and their fusions.
+
+A spec names one method: `random`, `popularity`, a stored representation (`title`, `visual`,
+`preference@v1/offline/...`), or a fusion of two stored representations: `concat:A+B` (concatenated
+normalised vectors), `mean:A+B` (mean of the two cosine scores) or `weighted:A+B` (w·A + (1−w)·B with w
+tuned on the validation split only). Every scorer maps shopper histories to scores over the pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from core.encoders import normalise
+from core.evaluation.errors import EvaluationError
+from core.lab import Lab
+from core.recommend import Matrix, default_representation, profile_vector
+from core.representations import list_representations
+
+RANDOM, POPULARITY = "random", "popularity"
+FUSIONS = ("concat", "mean", "weighted")
+WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
+KIND_ORDER = {"title": 0, "visual": 1, "description": 2}
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # random | popularity | stored | concat | mean | weighted
+    parts: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        if self.kind in (RANDOM, POPULARITY):
+            return self.kind
+        return self.parts[0] if self.kind == "stored" else f"{self.kind}:{'+'.join(self.parts)}"
+
+
+def parse_spec(text: str) -> Spec:
+    text = text.strip()
+    if not text:
+        raise EvaluationError("empty representation name")
+    if text in (RANDOM, POPULARITY):
+        return Spec(text)
+    kind, sep, rest = text.partition(":")
+    if sep and kind in FUSIONS:
+        parts = tuple(p.strip() for p in rest.split("+"))
+        if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+            raise EvaluationError(f"{text!r}: a fusion names two different representations, e.g. "
+                                  f"{kind}:preference@v1/offline/efficientnet-lite0-tagger+visual")
+        return Spec(kind, parts)
+    return Spec("stored", (text,))
+
+
+def parse_specs(texts: list[str]) -> list[Spec]:
+    specs = list({s.name: s for s in map(parse_spec, texts)}.values())  # de-duplicated, order kept
+    if not specs:
+        raise EvaluationError("pick at least one representation to evaluate")
+    return specs
+
+
+def stored_names(specs: list[Spec]) -> list[str]:
+    """Stored representations the specs need vectors from (they define the shared candidate pool)."""
+    return list(dict.fromkeys(p for s in specs if s.kind not in (RANDOM, POPULARITY) for p in s.parts))
+
+
+def default_specs(lab: Lab) -> list[str]:
+    """'all': both trivial baselines, every representation with vectors, and the three fusions of one pair.
+
+    The pair is the default description run with `visual` (the paper's fusion), else with `title`.
+    """
+    reps = list_representations(lab)
+    reps = reps[reps["count"] > 0]
+    reps = reps.assign(order=reps["kind"].map(KIND_ORDER).fillna(3)).sort_values(["order", "name"])
+    names = reps["name"].tolist()
+    specs = [RANDOM, POPULARITY, *names]
+    descriptions = reps.loc[reps["kind"] == "description", "name"].tolist()
+    if descriptions:
+        preferred = default_representation(lab)
+        lead = preferred if preferred in descriptions else descriptions[0]
+        partner = next((n for n in ("visual", "title") if n in names), None)
+        if partner:
+            specs += [f"{kind}:{lead}+{partner}" for kind in FUSIONS]
+    return specs
+
+
+def pool_matrix(m: Matrix, pool: list[str]) -> Matrix:
+    """The matrix restricted and reordered to the pool, so column j means the same SKU for every method."""
+    return Matrix(m.name, pool, m.vectors[[m.index[s] for s in pool]], {s: i for i, s in enumerate(pool)})
+
+
+def concat_matrix(a: Matrix, b: Matrix) -> Matrix:
+    """Early fusion: [a | b] of the two normalised vectors, re-normalised (rows must share the pool order)."""
+    return Matrix(f"concat:{a.name}+{b.name}", a.skus, normalise(np.hstack([a.vectors, b.vectors])), a.index)
+
+
+class Scorer(Protocol):
+    def scores(self, history: list[list[str]]) -> np.ndarray:
+        """(shoppers, pool) scores; higher ranks first."""
+        ...
+
+
+class VectorScorer:
+    """Cosine between each shopper's profile (core.recommend.profile_vector) and every pool item.
+
+    This is core.recommend.recommend's scoring for many shoppers at once: one profile per shopper from
+    profile_vector, then a single matrix product instead of one top_k mat-vec per shopper, because the
+    metrics need the full ranking (every test item's rank, seeded tie order), not only the top k. The
+    product runs in float64 so that identical items score identically to far below the tie rounding.
+    """
+
+    def __init__(self, matrix: Matrix) -> None:
+        self.matrix = matrix
+        self.vectors = matrix.vectors.astype(np.float64)
+
+    def scores(self, history: list[list[str]]) -> np.ndarray:
+        profiles = np.stack([profile_vector(self.matrix, h)[0] for h in history]).astype(np.float64)
+        return profiles @ self.vectors.T
+
+
+class ScoreFusion:
+    """Late fusion: weight · cosine(A) + (1 − weight) · cosine(B); weight 0.5 is the plain mean."""
+
+    def __init__(self, a: VectorScorer, b: VectorScorer, weight: float) -> None:
+        self.a, self.b, self.weight = a, b, weight
+
+    def scores(self, history: list[list[str]]) -> np.ndarray:
+        return self.weight * self.a.scores(history) + (1 - self.weight) * self.b.scores(history)
+
+
+class Popularity:
+    """Train-split interaction counts, the same ranking for everybody (history still excluded)."""
+
+    def __init__(self, counts: np.ndarray) -> None:
+        self.counts = np.asarray(counts, dtype=np.float64)
+
+    def scores(self, history: list[list[str]]) -> np.ndarray:
+        return np.tile(self.counts, (len(history), 1))
+
+
+class RandomScores:
+    """Uniform random scores from a seeded stream (stream 3 of the evaluation seed)."""
+
+    def __init__(self, pool_size: int, seed: int) -> None:
+        self.pool_size = pool_size
+        self.rng = np.random.default_rng([seed, 3])
+
+    def scores(self, history: list[list[str]]) -> np.ndarray:
+        return self.rng.random((len(history), self.pool_size))

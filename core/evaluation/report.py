@@ -1,0 +1,126 @@
+"""Markdown + JSON evaluation reports, written into the workspace's reports/ folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from core.evaluation.bootstrap import N_RESAMPLES
+from core.evaluation.interactions import Interactions
+from core.evaluation.metrics import metric_label
+from core.evaluation.protocol import DEFAULT_KS, evaluate
+from core.evaluation.result import Evaluation
+from core.evaluation.splits import SPLIT_HELP
+from core.lab import Lab
+from core.runs import Progress
+
+
+def _md_table(rows: list[dict], columns: list[str]) -> list[str]:
+    """A Markdown table; cells are escaped so names with '|' cannot break the layout."""
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
+            *("| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows)]
+
+
+def results_tables(ev: Evaluation) -> list[str]:
+    """Markdown tables: one per K (Recall, NDCG, HitRate with 95% CI, coverage), then MRR."""
+    lines: list[str] = []
+    for k in ev.config["ks"]:
+        metrics = [f"recall@{k}", f"ndcg@{k}", f"hitrate@{k}", f"coverage@{k}"]
+        table = ev.table(metrics).rename(columns={m: metric_label(m) for m in metrics})
+        lines += [f"**K = {k}** (mean [95% bootstrap CI]; coverage is catalogue-level, no interval)", "",
+                  *_md_table(table.to_dict("records"), list(table.columns)), ""]
+    table = ev.table(["mrr"]).rename(columns={"mrr": "MRR (full ranking)"})
+    lines += _md_table(table.to_dict("records"), list(table.columns))
+    return lines
+
+
+def paired_lines(ev: Evaluation, against: str | None = None) -> list[str]:
+    """Each method against one reference (default: the best on the primary metric), paired bootstrap."""
+    metric = ev.primary_metric
+    ref = against or max(ev.methods, key=lambda m: ev.estimate(m, metric).mean)
+    return [f"- {ev.paired(ref, m, metric).sentence()}" for m in ev.methods if m != ref]
+
+
+def to_markdown(ev: Evaluation) -> str:
+    c, f = ev.config, ev.filter
+    sizes = ", ".join(f"{n}: {s:,}" for n, s in ev.representation_sizes.items()) or "no stored representation"
+    lines = [
+        f"# Evaluation report ({c['created_at']})", "",
+        f"- Interactions: `{c['source']}`",
+        f"- Split: **{c['split']}** ({SPLIT_HELP[c['split']]}), seed **{c['seed']}** "
+        f"(streams {c['seed_streams']})",
+        f"- Candidate pool: **{ev.pool_size:,} SKUs**, identical for every method (SKUs with vectors in all "
+        f"compared representations; vectors per representation: {sizes})",
+        f"- History: {c['test_history']}; {c['tie_rule']}",
+        f"- Filter: {f.summary()}",
+        f"- Parts after filtering: {ev.parts}",
+        f"- Bootstrap: {c['n_resamples']} resamples of shoppers, 95% percentile intervals",
+        "",
+        "## Results", "", *results_tables(ev), "",
+        f"## Paired comparisons ({metric_label(ev.primary_metric)})", "", *paired_lines(ev), "",
+    ]
+    if ev.tuning:
+        lines += ["## Fusion weights (tuned on the validation split only)", ""]
+        for name, t in ev.tuning.items():
+            lines.append(f"- {name}: w = {t['weight']} on {metric_label(t['metric'])}"
+                         + (f" ({t['note']})" if "note" in t else f" over {t['validation_shoppers']} shoppers; "
+                            f"grid {t['grid']}"))
+        lines.append("")
+    lines.append(f"Reproduce: `python -m core evaluate --workspace {c['workspace']} --split {c['split']} "
+                 f"--seed {c['seed']} --k {','.join(map(str, c['ks']))} --representations "
+                 f"'{','.join(ev.methods)}'` (interactions: {c['source']})")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(ev: Evaluation, folder: Path) -> list[Path]:
+    """evaluation-<time>-<split>-seed<N>.md/.json; never overwrites an earlier report."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"evaluation-{datetime.now(UTC):%Y%m%d-%H%M%S}-{ev.config['split']}-seed{ev.seed}"
+    for attempt in range(1000):
+        base = folder / (stem if attempt == 0 else f"{stem}-{attempt}")
+        md, js = base.with_suffix(".md"), base.with_suffix(".json")
+        if not md.exists() and not js.exists():
+            break
+    md.write_text(to_markdown(ev), encoding="utf-8")
+    js.write_text(json.dumps(ev.to_dict(), indent=1, default=float), encoding="utf-8")
+    ev.report_paths = [str(md), str(js)]
+    return [md, js]
+
+
+def evaluate_to_workspace(lab: Lab, interactions: Interactions, *, split: str = "loo",
+                          representations: str | list[str] = "all", ks: tuple[int, ...] = DEFAULT_KS,
+                          seed: int = 0, min_interactions: int = 3, n_resamples: int = N_RESAMPLES,
+                          progress: Progress | None = None) -> Evaluation:
+    """evaluate() and write its Markdown + JSON report into <workspace>/reports (CLI and page share this)."""
+    ev = evaluate(lab, interactions, split=split, representations=representations, ks=ks, seed=seed,
+                  min_interactions=min_interactions, n_resamples=n_resamples, progress=progress)
+    write_report(ev, lab.workspace.reports_dir)
+    return ev
+
+
+def environment() -> str:
+    """One line naming the machine and library versions, for evidence files."""
+    import lancedb
+
+    return (f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores available, Python "
+            f"{platform.python_version()}, numpy {np.__version__}, lancedb {lancedb.__version__}, no GPU")
+
+
+def write_section(path: Path, key: str, title: str, body: str) -> None:
+    """Replace only the `key` section of a Markdown file (between HTML comment markers), creating it if absent."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = f"{start}\n## {title}\n\n{body.rstrip()}\n\nMachine: {environment()}. Date: {stamp}.\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Evaluation\n"
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,105 @@
+"""Evaluation: compare representations on held-out interactions, fairly, with 95% confidence intervals."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.evaluation.baselines import default_specs
+from core.evaluation.interactions import load_interactions, read_upload
+from core.evaluation.metrics import metric_label
+from core.evaluation.report import evaluate_to_workspace
+from core.evaluation.splits import SPLIT_HELP, SPLITS
+from ui.state import get_lab, user_errors
+
+RESULT_KEY = "evaluation_result"
+SHOPPER_KEY = "shopper_id"  # read by pages/shopper.py to preselect a shopper
+WORKSPACE_SOURCE, UPLOAD_SOURCE = "Workspace interactions.csv", "Upload a file"
+
+st.title("Evaluation")
+st.caption("Every method ranks the same candidate pool for the same shoppers, with their history excluded. "
+           "Splits, tie order, the random baseline and the bootstrap all follow one seed.")
+
+lab = get_lab()
+with user_errors():
+    options = default_specs(lab)
+    with st.form("evaluate"):
+        left, right = st.columns(2)
+        with left:
+            source = st.radio("Interactions", [WORKSPACE_SOURCE, UPLOAD_SOURCE], horizontal=True)
+            upload = st.file_uploader("CSV (shopper_id,sku,timestamp[,rating]), MMRec .inter or Amazon .jsonl",
+                                      type=["csv", "inter", "json", "jsonl", "gz"])
+            split = st.selectbox("Split", SPLITS, format_func=lambda s: f"{s}: {SPLIT_HELP[s]}")
+        with right:
+            chosen = st.multiselect("Representations", options, default=options,
+                                    help="Fusions: concat = joined vectors, mean = mean of cosines, weighted = "
+                                         "weight tuned on the validation split only.")
+            ks = st.multiselect("Cut-offs K", [1, 3, 5, 10, 20, 50, 100], default=[5, 10, 20])
+            seed = st.number_input("Seed", min_value=0, value=0, step=1)
+        run = st.form_submit_button("Run evaluation", type="primary")
+
+    if run:
+        if source == UPLOAD_SOURCE and upload is None:
+            st.error("Choose a file to upload, or use the workspace's interactions.csv.")
+        else:
+            with st.status("Evaluating…", expanded=True) as status:
+                bar = st.progress(0.0, text="loading interactions")
+                interactions = (read_upload(upload.name, upload.getvalue()) if source == UPLOAD_SOURCE
+                                else load_interactions(lab))
+                ev = evaluate_to_workspace(
+                    lab, interactions, split=split, representations=chosen, ks=tuple(ks), seed=int(seed),
+                    progress=lambda done, total, label: bar.progress(done / max(total, 1), text=label))
+                status.update(label=f"Evaluated {len(ev.methods)} methods on {ev.filter.shoppers_evaluated} "
+                                    f"shoppers ({ev.config['elapsed_s']} s)", state="complete", expanded=False)
+            st.session_state[RESULT_KEY] = ev
+
+ev = st.session_state.get(RESULT_KEY)
+if ev is not None:
+    with user_errors():
+        st.subheader("Results")
+        st.text(f"Candidate pool: {ev.pool_size:,} SKUs, identical for every method. Split {ev.config['split']}, "
+                f"seed {ev.seed}.\n{ev.filter.summary()}")
+        st.dataframe(ev.table(), hide_index=True, width="stretch")
+        st.caption("Cells: mean [95% bootstrap CI] over shoppers. Coverage is catalogue-level (no interval). "
+                   "MRR uses the full ranking.")
+        for name, t in ev.tuning.items():
+            st.text(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
+
+        per_user_metrics = [m for m in ev.metrics if not m.startswith("coverage")]
+        metric = st.selectbox("Metric", per_user_metrics, index=per_user_metrics.index(ev.primary_metric),
+                              format_func=metric_label)
+        rows = ev.summary[ev.summary["metric"] == metric].set_index("method").loc[ev.methods]
+        fig = go.Figure(go.Bar(x=rows.index, y=rows["mean"], error_y={
+            "type": "data", "symmetric": False, "array": rows["hi"] - rows["mean"],
+            "arrayminus": rows["mean"] - rows["lo"]}))
+        fig.update_layout(yaxis_title=f"{metric_label(metric)} (95% CI)", margin={"t": 20}, height=380)
+        st.plotly_chart(fig, width="stretch")
+
+        st.subheader("By category")
+        st.caption("Shoppers grouped by the category of their test items (the most frequent one).")
+        st.dataframe(ev.category_table(metric), hide_index=True, width="stretch")
+
+        st.subheader("Paired comparison")
+        a_default, b_default = ev.default_pair()
+        ca, cb = st.columns(2)
+        a = ca.selectbox("A", ev.methods, index=ev.methods.index(a_default))
+        b = cb.selectbox("B", ev.methods, index=ev.methods.index(b_default))
+        if a == b:
+            st.info("Pick two different methods to compare.")
+        else:
+            paired = ev.paired(a, b, metric)
+            st.metric(f"A − B on {metric_label(metric)}", f"{paired.diff.mean:+.3f}",
+                      delta={"a": "A better", "b": "B better", "tie": "no clear difference"}[paired.verdict],
+                      delta_color="off")
+            st.text(paired.sentence())
+
+            st.subheader("Where A and B disagree most")
+            worst = ev.disagreements(a, b, metric, n=10)
+            if worst.empty:
+                st.caption("A and B score every shopper the same.")
+            for row in worst.to_dict("records"):
+                c1, c2 = st.columns([4, 1])
+                c1.text(f"{row['shopper_id']}: A {row[a]:.3f} vs B {row[b]:.3f} ({row['difference']:+.3f}) · "
+                        f"{row['category']} · test: {row['test_skus']}")
+                if c2.button("Open in Shopper Simulator", key=f"open_{row['shopper_id']}"):
+                    st.session_state[SHOPPER_KEY] = row["shopper_id"]
+                    st.switch_page("pages/shopper.py")
+        st.text("Report: " + "  ".join(ev.report_paths))

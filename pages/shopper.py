@@ -1,0 +1,133 @@
+"""Shopper Simulator: build a shopper (picked items, a persona, or a sample shopper) and inspect what they are shown."""
+
+import pandas as pd
+import streamlit as st
+
+from core.maps import place, project
+from core.recommend import default_representation
+from core.representations import list_representations
+from core.shoppers import Shopper, compare_lists, persona_profile, sample_shoppers, sensitivity, simulate
+from ui.map_widgets import map_figure, show_map
+from ui.state import get_lab, user_errors
+from ui.widgets import thumb_grid
+
+PICKED, PERSONA, SAMPLE = "Picked items", "Persona text", "Sample shopper"
+
+st.title("Shopper simulator")
+st.caption("A shopper's profile is the mean of their history items' vectors; they are recommended the nearest items "
+           "by cosine, never one they already have. A persona text is embedded and ranked the same way.")
+lab = get_lab()
+
+
+def because(row: dict) -> None:
+    """The explanation under a recommendation, as plain text (attributes are model output)."""
+    if row["closest_history"]:
+        st.text(f"closest to {row['closest_history']}")
+    shared = "; ".join(f"{facet}: {', '.join(values)}" for facet, values in row["shared_attributes"].items())
+    if shared:
+        st.text(f"shared {shared}")
+
+
+def show_list(shopper: Shopper, k: int) -> None:
+    recs = pd.DataFrame([r.as_dict() for r in shopper.recommendations])
+    st.caption(shopper.representation)
+    if recs.empty:
+        st.info("Nothing to recommend: every item with a vector is already in the history.")
+        return
+    thumb_grid(lab, recs, caption=lambda r: f"{r['sku']} · {r['score']:.3f}", columns=5, limit=k, footer=because)
+    table = recs.assign(shared=[", ".join(v for vals in s.values() for v in vals) for s in recs["shared_attributes"]])
+    st.dataframe(table[["sku", "title", "score", "closest_history", "shared"]], hide_index=True, width="stretch",
+                 column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+
+
+with user_errors():
+    reps = list_representations(lab)
+    reps = reps[reps["count"] > 0]
+    items = lab.store.items()
+    if reps.empty or items.empty:
+        st.info("No vectors yet: add items and describe them on the Catalog page.")
+        st.stop()
+    titles = dict(zip(items["sku"], items["title"], strict=True))
+
+    if (sent := st.session_state.pop("shopper_id", None)) is not None:  # "open in simulator" from Evaluation
+        st.session_state["shopper_source"] = SAMPLE
+        st.session_state["shopper_sample"] = sent
+    source = st.radio("Build the shopper from", [PICKED, PERSONA, SAMPLE], horizontal=True, key="shopper_source")
+    text_only = source == PERSONA  # a persona is text: it cannot be compared with image features
+    names = reps.loc[reps["kind"] != "visual", "name"].tolist() if text_only else reps["name"].tolist()
+    if not names:
+        st.info("A persona needs a description or title representation.")
+        st.stop()
+    default = default_representation(lab)
+    left, middle, right = st.columns([2, 2, 1])
+    rep_a = left.selectbox("Representation", names, index=names.index(default) if default in names else 0,
+                           key="shopper_rep")
+    rep_b = middle.selectbox("Compare with", [n for n in names if n != rep_a], index=None,
+                             placeholder="(no comparison)", key="shopper_rep_b")
+    k = right.slider("k", 1, 30, 10, key="shopper_k")
+
+    history: list[str] = []
+    persona = ""
+    if source == PICKED:
+        history = st.multiselect("History items (oldest first)", list(titles), key="shopper_history",
+                                 format_func=lambda s: f"{s} · {titles[s]}", placeholder="What the shopper bought")
+    elif source == PERSONA:
+        persona = st.text_input("Persona", placeholder="minimalist office wear, natural fabrics", key="shopper_persona")
+    else:
+        shoppers = sample_shoppers(lab)
+        if not shoppers:
+            st.info("This workspace has no interactions.csv (shopper_id, sku, timestamp) to load shoppers from.")
+            st.stop()
+        shopper_id = st.selectbox("Sample shopper", list(shoppers),
+                                  format_func=lambda s: f"{s} ({len(shoppers[s])} interactions)", key="shopper_sample")
+        history = shoppers[shopper_id]
+    if unknown := [s for s in dict.fromkeys(history) if s not in titles]:
+        st.caption(f"{len(unknown)} history SKU(s) are not in the catalogue and are ignored: {', '.join(unknown[:10])}"
+                   + (" …" if len(unknown) > 10 else ""))
+    if history:
+        with st.expander(f"History: {len(history)} item(s)", expanded=source == PICKED):
+            picked = items.set_index("sku").reindex([s for s in dict.fromkeys(history) if s in titles]).reset_index()
+            thumb_grid(lab, picked, columns=8)
+
+    if not history and not persona.strip():
+        st.caption("Pick history items, write a persona, or load a sample shopper to see recommendations.")
+        st.stop()
+
+    def build(representation: str) -> Shopper:
+        if persona.strip():
+            return persona_profile(lab, persona, representation, k)
+        return simulate(lab, history, k, representation)
+
+    shopper = build(rep_a)
+    st.subheader("Recommendations")
+    if rep_b is None:
+        show_list(shopper, k)
+    else:
+        other = build(rep_b)
+        overlap = compare_lists(shopper.recommendations, other.recommendations)
+        c1, c2 = st.columns(2)
+        c1.metric(f"Overlap@{overlap.k}", f"{overlap.count} / {overlap.k}")
+        c2.metric("Jaccard", f"{overlap.jaccard:.2f}")
+        col_a, col_b = st.columns(2)
+        with col_a:
+            show_list(shopper, k)
+        with col_b:
+            show_list(other, k)
+
+    if len(set(history)) >= 2 and st.toggle("Remove one history item", key="shopper_sensitivity",
+                                            help="Drop each history item in turn: how much of the list survives?"):
+        rows = sensitivity(lab, history, k, rep_a)
+        st.dataframe(pd.DataFrame([{
+            "removed": r.removed, "title": titles.get(r.removed, ""), "overlap": f"{r.overlap} / {r.k}",
+            "jaccard": r.jaccard, "entered": ", ".join(r.entered), "left": ", ".join(r.left),
+        } for r in rows]), hide_index=True, width="stretch",
+            column_config={"jaccard": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f")})
+
+    if st.toggle("Show on the semantic map", key="shopper_map_on"):
+        with st.spinner(f"Laying out {rep_a} with UMAP…"):
+            projection = project(lab, rep_a)
+            xy = place(projection, shopper.profile)[0]
+        label = "persona" if persona.strip() else "profile"
+        fig = map_figure(projection.points, "category", extra=pd.DataFrame([{"label": label, "x": xy[0], "y": xy[1]}]),
+                         highlight={"history": history, "recommended": [r.sku for r in shopper.recommendations]})
+        show_map(fig, "shopper_map")

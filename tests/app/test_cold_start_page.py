@@ -1,0 +1,64 @@
+import json
+
+from core.recommend import load_matrix
+from tests.app.conftest import open_page
+from tests.fakes import png_bytes
+
+PAGE = "pages/cold_start.py"
+REP = "preference@v1/fake/fake-1"
+
+
+def counts(lab):
+    return lab.store.item_count(), len(lab.store.descriptions()), len(load_matrix(lab, REP).skus), \
+        len(load_matrix(lab, "title").skus), len(list(lab.workspace.images_dir.iterdir()))
+
+
+def previewed(lab, title="Red Linen Shirt", category="apparel"):
+    at = open_page(lab, PAGE, timeout=120)
+    at.file_uploader(key="cs_image").upload("new.png", png_bytes("green", shape="circle"), "image/png")
+    at.text_input(key="cs_title").input(title)
+    at.text_input(key="cs_category").input(category)
+    return at.button(key="cs_preview").click().run()
+
+
+def test_page_renders_the_upload_form(app_lab):
+    at = open_page(app_lab, PAGE)
+    assert not at.exception
+    assert any("Active prompt: preference@v1 · provider: fake" in c.value for c in at.caption)
+    assert at.button(key="cs_preview")
+
+
+def test_preview_shows_neighbours_duplicates_reach_and_map_but_writes_nothing(app_lab):
+    before = counts(app_lab)
+    at = previewed(app_lab)
+    assert not at.exception
+    assert counts(app_lab) == before
+    assert "Red Linen Shirt apparel for preference" in [t.value for t in at.text]
+    neighbours = at.dataframe[1].value
+    assert neighbours["sku"].iloc[0] == "A1" and len(neighbours) == 6
+    assert any("Cannibalisation risk: 1 catalogue item" in w.value and "A1" in w.value for w in at.warning)
+    reach = {m.label: m.value for m in at.metric}
+    assert reach["Sample shoppers who would see it in their top-10"] == "3 / 3"
+    [spec] = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    assert [t for t in spec["data"] if t["name"] == "new"][0]["text"] == ["new"]
+
+
+def test_add_button_is_the_only_write(app_lab):
+    at = previewed(app_lab, "Green Wool Scarf", "accessories")
+    items, descs, vectors, titles, images = counts(app_lab)
+    at.text_input(key="cs_sku").input("N1").run()
+    assert counts(app_lab) == (items, descs, vectors, titles, images)  # typing a SKU writes nothing
+    at.button(key="cs_add").click().run()
+    assert not at.exception
+    assert any("Added N1 to the catalogue" in s.value for s in at.success)
+    assert counts(app_lab) == (items + 1, descs + 1, vectors + 1, titles + 1, images + 1)
+    assert app_lab.store.items().set_index("sku").loc["N1", "title"] == "Green Wool Scarf"
+
+
+def test_bad_upload_is_an_error_not_a_traceback(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.file_uploader(key="cs_image").upload("new.png", b"not an image", "image/png")
+    at.text_input(key="cs_title").input("Scarf")
+    at.button(key="cs_preview").click().run()
+    assert not at.exception
+    assert "not a recognised image file" in at.error[0].value

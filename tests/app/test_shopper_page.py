@@ -1,0 +1,82 @@
+import json
+
+import numpy as np
+
+from core.recommend import recommend
+from tests.app.conftest import open_page
+
+PAGE = "pages/shopper.py"
+REP = "preference@v1/fake/fake-1"
+
+
+def rec_table(at, i=0):
+    return at.dataframe[i].value
+
+
+def test_page_renders_and_asks_for_a_shopper(app_lab):
+    at = open_page(app_lab, PAGE)
+    assert not at.exception
+    assert at.selectbox(key="shopper_rep").value == REP
+    assert not at.dataframe
+    assert "Pick history items" in at.caption[-1].value
+
+
+def test_picked_history_returns_k_items_excluding_history(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.slider(key="shopper_k").set_value(3).run()
+    at.multiselect(key="shopper_history").set_value(["A1", "B1"]).run()
+    assert not at.exception
+    table = rec_table(at)
+    assert len(table) == 3
+    assert not {"A1", "B1"} & set(table["sku"])
+    assert table["sku"].tolist() == [r.sku for r in recommend(app_lab, ["A1", "B1"], 3, REP)]
+    assert set(table["closest_history"]) <= {"A1", "B1"}
+    assert any(t.value.startswith("closest to ") for t in at.text)  # the explanation under each thumbnail
+
+
+def test_two_representations_side_by_side_with_overlap(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.multiselect(key="shopper_history").set_value(["A1"]).run()
+    at.slider(key="shopper_k").set_value(5).run()
+    at.selectbox(key="shopper_rep_b").set_value("title").run()
+    assert not at.exception
+    assert len(at.dataframe) == 2
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overlap@5"] == "5 / 5"  # the 5 other items, whatever the order
+    assert metrics["Jaccard"] == "1.00"
+
+
+def test_sample_shopper_and_remove_one_item(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.radio(key="shopper_source").set_value("Sample shopper").run()
+    at.selectbox(key="shopper_sample").set_value("S1").run()
+    table = rec_table(at)
+    assert len(table) == 3 and not {"A1", "A2", "B1"} & set(table["sku"])  # 6 items, 3 in S1's history
+    at.toggle(key="shopper_sensitivity").set_value(True).run()
+    assert not at.exception
+    sens = at.dataframe[-1].value
+    assert sens["removed"].tolist() == ["A1", "A2", "B1"]
+    first = sens.iloc[0]  # without A1 in the history, A1 itself becomes recommendable
+    assert (first["overlap"], first["entered"], first["left"]) == ("3 / 3", "A1", "")
+
+
+def test_persona_and_map_with_profile_placed(app_lab):
+    at = open_page(app_lab, PAGE, timeout=120)
+    at.radio(key="shopper_source").set_value("Persona text").run()
+    at.text_input(key="shopper_persona").input("red leather tote bags").run()
+    assert rec_table(at)["sku"].tolist()[0] == "B2"
+    at.toggle(key="shopper_map_on").set_value(True).run()
+    assert not at.exception
+    [spec] = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    traces = {t["name"]: t for t in spec["data"]}
+    assert traces["persona"]["text"] == ["persona"]
+    assert len(traces["recommended"]["customdata"]) == 6  # k=10 on 6 items: all of them
+
+
+def test_persona_cannot_use_visual_features(app_lab):
+    app_lab.store.register_representation("visual", "visual", 8)
+    app_lab.store.upsert_vectors("vec_visual", 8, ["A1", "A2"], ["a", "b"], ["x", "y"], np.eye(8, dtype="float32")[:2])
+    at = open_page(app_lab, PAGE)
+    assert "visual" in at.selectbox(key="shopper_rep").options
+    at.radio(key="shopper_source").set_value("Persona text").run()
+    assert "visual" not in at.selectbox(key="shopper_rep").options

@@ -1,0 +1,131 @@
+import time
+
+import numpy as np
+import pytest
+
+import core.maps as maps
+from core.maps import MapError, colour_options, place, project
+from core.recommend import load_matrix
+from core.representations import build_title
+from core.runs import run_prompt
+
+
+@pytest.fixture
+def described(stocked_lab):
+    """The 6-item catalogue described by the fake provider under the active prompt, plus title vectors."""
+    stocked_lab.store.set_setting("active_provider", "fake")
+    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
+    build_title(stocked_lab)
+    return stocked_lab, run.representation
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Count real UMAP fits, starting from an empty in-memory cache."""
+    monkeypatch.setattr(maps, "_FITS", {})
+    calls = []
+    real = maps._fit
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(maps, "_fit", counting)
+    return calls
+
+
+def test_projection_of_six_items_has_points_with_metadata(described, fits):
+    lab, rep = described
+    proj = project(lab, rep)
+    pts = proj.points
+    assert sorted(pts["sku"]) == ["A1", "A2", "A3", "B1", "B2", "H1"]
+    assert np.isfinite(pts[["x", "y"]].to_numpy()).all()
+    assert pts["x"].std() > 0 and pts["y"].std() > 0
+    assert proj.n_neighbors == 5  # 15 clipped to n - 1
+    assert fits[0]["n_neighbors"] == 5
+    row = pts.set_index("sku").loc["A1"]
+    assert row["title"] == "Red Linen Shirt" and row["category"] == "apparel"
+    assert row["style"] == "minimalist"  # the fake describer's attribute, joined as text
+    assert row["prompt_version"] == "preference@v1"
+    assert colour_options(pts)[0] == "category" and "style" in colour_options(pts)
+    assert colour_options(pts)[-1] == "prompt_version"
+    assert "material" not in colour_options(pts)  # no item has that facet
+
+
+def test_second_call_reuses_the_fit_in_memory_and_on_disk(described, fits):
+    lab, rep = described
+    first = project(lab, rep)
+    assert len(fits) == 1
+    assert (lab.workspace.root / "maps" / f"{first.key}.npz").exists()
+    assert (lab.workspace.root / "maps" / f"{first.key}.pkl").exists()
+    again = project(lab, rep)
+    assert len(fits) == 1 and again.key == first.key
+    np.testing.assert_array_equal(again.points[["x", "y"]], first.points[["x", "y"]])
+
+    maps._FITS.clear()  # a new server process: only the disk cache is left
+    started = time.perf_counter()
+    reopened = project(lab, rep)
+    assert time.perf_counter() - started < 1.0
+    assert len(fits) == 1
+    np.testing.assert_allclose(reopened.points[["x", "y"]], first.points[["x", "y"]])
+    assert reopened._fit.model is None  # coordinates only: the model is unpickled when place() needs it
+    assert place(reopened, load_matrix(lab, rep).vectors[:1]).shape == (1, 2)
+
+
+def test_changed_vectors_or_parameters_refit(described, fits):
+    lab, rep = described
+    a = project(lab, rep)
+    b = project(lab, rep, min_dist=0.5)
+    assert len(fits) == 2 and a.key != b.key
+    project(lab, "title")
+    assert len(fits) == 3
+    lab.store.delete_items(["H1"])
+    smaller = project(lab, rep)
+    assert len(fits) == 4 and "H1" not in set(smaller.points["sku"])
+
+
+def test_only_the_newest_fits_of_a_representation_stay_on_disk(described, fits):
+    lab, rep = described
+    project(lab, "title")
+    keys = [project(lab, rep, min_dist=d).key for d in (0.1, 0.2, 0.3, 0.4)]
+    folder = lab.workspace.root / "maps"
+    kept = {p.stem for p in folder.glob("*.npz")}
+    assert kept == {*keys[1:], project(lab, "title").key}
+    assert {p.stem for p in folder.glob("*.pkl")} == kept
+    assert keys[0].startswith("preference_v1_fake_fake_1-")
+
+
+def test_place_uses_transform_without_touching_the_map(described, fits):
+    lab, rep = described
+    proj = project(lab, rep)
+    before = proj.points[["x", "y"]].to_numpy().copy()
+    embedding = proj.model.embedding_.copy()
+    vectors = load_matrix(lab, rep).vectors
+    placed = place(proj, vectors[[0, 3]] + 0.01)
+    assert placed.shape == (2, 2) and np.isfinite(placed).all()
+    assert len(fits) == 1  # no refit
+    np.testing.assert_array_equal(proj.model.embedding_, embedding)
+    np.testing.assert_array_equal(project(lab, rep).points[["x", "y"]].to_numpy(), before)
+    assert place(proj, np.zeros((0, vectors.shape[1]))).shape == (0, 2)
+    with pytest.raises(MapError, match="cannot place 3-d vectors"):
+        place(proj, np.ones((1, 3)))
+
+
+def test_tiny_catalogue_and_bad_parameters_are_clear_errors(described, fits):
+    lab, rep = described
+    lab.store.delete_items(["A1", "A2", "A3"])
+    with pytest.raises(MapError, match="has 3 item vector"):
+        project(lab, rep)
+    with pytest.raises(MapError, match="n_neighbors"):
+        project(lab, rep, n_neighbors=1)
+    with pytest.raises(MapError, match="min_dist"):
+        project(lab, rep, min_dist=2.0)
+    assert fits == []
+
+
+def test_colour_by_prompt_version_lists_the_runs_covering_each_item(described, fits):
+    lab, rep = described
+    run_prompt(lab, lab.prompts.get("appearance"), "fake", skus=["A1", "B1"])
+    pts = project(lab, "title").points.set_index("sku")
+    assert pts.loc["A1", "prompt_version"] == "appearance@v1, preference@v1"
+    assert pts.loc["A2", "prompt_version"] == "preference@v1"

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from core.errors import VitrineError
+from core.recommend import Recommendation, load_matrix, recommend
+from core.representations import build_title
+from core.runs import run_prompt
+from core.shoppers import (
+    InteractionsError,
+    compare_lists,
+    load_interactions,
+    persona_profile,
+    sample_shoppers,
+    sensitivity,
+    shopper_history,
+    simulate,
+)
+
+INTERACTIONS = """shopper_id,sku,timestamp
+S1,B1,2026-01-03T10:00:00Z
+S1,A1,2026-01-01T10:00:00Z
+S1,A2,2026-01-02T10:00:00Z
+S2,B2,2026-01-05T10:00:00Z
+"""
+
+
+@pytest.fixture
+def described(stocked_lab):
+    stocked_lab.store.set_setting("active_provider", "fake")
+    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
+    build_title(stocked_lab)
+    return stocked_lab, run.representation
+
+
+def recs(*skus):
+    return [Recommendation(s, 1.0) for s in skus]
+
+
+def test_interactions_load_and_histories_are_time_ordered(stocked_lab):
+    path = stocked_lab.workspace.interactions_csv
+    assert sample_shoppers(stocked_lab) == {}  # no file: no sample shoppers, no error
+    path.write_text(INTERACTIONS)
+    interactions = load_interactions(path)
+    assert shopper_history(interactions, "S1") == ["A1", "A2", "B1"]
+    assert sample_shoppers(stocked_lab) == {"S1": ["A1", "A2", "B1"], "S2": ["B2"]}
+    with pytest.raises(VitrineError, match="no interactions for shopper 'S9'"):
+        shopper_history(interactions, "S9")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("customer,sku,timestamp\nS1,A1,2026-01-01\n", "missing column.*shopper_id"),
+    ("shopper_id,sku\nS1,A1\n", "missing column.*timestamp"),
+    ("shopper_id,sku,timestamp\nS1,A1,2026-01-01\nS1,A2,yesterday\n", "'yesterday' at data row 2"),
+    ("shopper_id,sku,timestamp\nS1,,2026-01-01\n", "without a shopper_id or sku"),
+])
+def test_bad_interactions_files_name_the_problem(tmp_path, text, message):
+    path = tmp_path / "interactions.csv"
+    path.write_text(text)
+    with pytest.raises(VitrineError, match=message):
+        load_interactions(path)
+
+
+def test_missing_interactions_file_is_an_error(tmp_path):
+    with pytest.raises(InteractionsError, match="no interactions file"):
+        load_interactions(tmp_path / "nope.csv")
+
+
+def test_simulate_returns_k_items_without_history_and_its_profile(described):
+    lab, rep = described
+    shopper = simulate(lab, ["A1", "A2"], 3, rep)
+    assert len(shopper.recommendations) == 3
+    assert not {"A1", "A2"} & {r.sku for r in shopper.recommendations}
+    assert all(r.closest_history in {"A1", "A2"} for r in shopper.recommendations)
+    m = load_matrix(lab, rep)
+    expected = m.vectors[[m.index["A1"], m.index["A2"]]].mean(axis=0)
+    np.testing.assert_allclose(shopper.profile, expected / np.linalg.norm(expected), atol=1e-6)
+
+
+def test_persona_ranks_like_search_and_refuses_visual(described):
+    lab, rep = described
+    shopper = persona_profile(lab, "red leather tote bags", rep, k=2)
+    assert [r.sku for r in shopper.recommendations][0] == "B2"
+    assert shopper.persona == "red leather tote bags" and shopper.history == []
+    np.testing.assert_allclose(shopper.profile, lab.encoder.encode(["red leather tote bags"])[0])
+    lab.store.register_representation("visual", "visual", 1280)
+    with pytest.raises(VitrineError, match="image features"):
+        persona_profile(lab, "red leather tote bags", "visual")
+
+
+def test_compare_lists_counts_overlap_and_jaccard():
+    ov = compare_lists(recs("A1", "A2", "B1"), recs("B1", "H1", "A1"))
+    assert ov.k == 3 and ov.count == 2 and ov.common == ["A1", "B1"]
+    assert ov.only_a == ["A2"] and ov.only_b == ["H1"]
+    assert ov.jaccard == pytest.approx(2 / 4)
+    assert compare_lists(recs("A1"), recs("B1")).jaccard == 0.0
+    assert compare_lists([], []).jaccard == 1.0
+
+
+def test_compare_two_representations(described):
+    lab, rep = described
+    a = recommend(lab, ["A1"], 5, rep)
+    b = recommend(lab, ["A1"], 5, "title")
+    ov = compare_lists(a, b)
+    assert ov.k == 5 and ov.count == 5 and ov.jaccard == 1.0  # 5 of the 5 other items: the lists must agree
+
+
+def test_sensitivity_removes_each_history_item_once(described):
+    lab, rep = described
+    history = ["A1", "A2", "B1"]
+    full = {r.sku for r in recommend(lab, history, 2, rep)}
+    rows = sensitivity(lab, history, 2, rep)
+    assert [r.removed for r in rows] == history
+    for row in rows:
+        reduced = {r.sku for r in recommend(lab, [s for s in history if s != row.removed], 2, rep)}
+        assert row.overlap == len(full & reduced) and row.k == 2
+        assert set(row.entered) == reduced - full and set(row.left) == full - reduced
+        assert row.jaccard == pytest.approx(len(full & reduced) / len(full | reduced))
+    assert full == {"B2", "A3"}
+    without_a1 = rows[0]  # A1 leaves the history, so it is no longer excluded and pushes out the jacket
+    assert (without_a1.overlap, without_a1.entered, without_a1.left) == (1, ["A1"], ["A3"])
+    with pytest.raises(VitrineError, match="at least two"):
+        sensitivity(lab, ["A1", "A1"], 2, rep)
+
+
+def test_sensitivity_skips_history_skus_without_vectors(described):
+    lab, rep = described
+    rows = sensitivity(lab, ["A1", "ZZ9", "A2"], 2, rep)
+    assert [r.removed for r in rows] == ["A1", "A2"]
+    with pytest.raises(VitrineError, match="at least two different history items with vectors"):
+        sensitivity(lab, ["A1", "ZZ9"], 2, rep)
