@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,10 +9,12 @@ import pandas as pd
 
 from core.describers.base import Describer, provider_names
 from core.errors import ConfigError, VitrineError
+from core.evaluation.interactions import load_interactions
+from core.evaluation.protocol import evaluate
 from core.lab import Lab
 from core.models import FACETS, Attributes
 from core.prompts import PromptVersion
-from core.recommend import Matrix, load_matrix, profile_vector, top_k
+from core.recommend import load_matrix
 from core.representations import embed_description_run, run_name
 from core.runs import Progress, RunReport, describe_items
 from core.secrets import ENV_VARS
@@ -21,8 +22,9 @@ from core.summary import provider_status
 from core.votes import ab_id
 
 STRATEGIES = {"random": "random", "stratified": "stratified by category"}
-RECALL_CAVEAT = ("Small sample; a full evaluation protocol with confidence intervals lives on the "
-                 "Evaluation page.")
+RECALL_CAVEAT = ("Same protocol as the Evaluation page (leave-last-out, one shared pool, history excluded, "
+                 "bootstrap 95% CI), but on the A/B sample's candidate pool: only SKUs with vectors on both "
+                 "sides rank, so the pool is usually small and the intervals wide.")
 NOT_DESCRIBED = "not described"
 
 
@@ -265,66 +267,16 @@ def _cosines(lab: Lab, skus: list[str], rep_a: str, rep_b: str) -> tuple[list[fl
 
 # --- recall on held-out interactions ---------------------------------------------------------
 def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0,
-                max_users: int = 1000) -> dict:
-    """Leave-last-out Recall@k per representation over one shared candidate pool (a quick check, not the
-    full protocol): the pool is the SKUs with vectors in every representation, history is excluded."""
-    if k < 1:
-        raise VitrineError("k must be at least 1")
-    names = list(dict.fromkeys(representations))
-    if not names:
-        raise VitrineError("pick at least one representation")
-    interactions = _interactions(lab)
-    matrices = [load_matrix(lab, name) for name in names]
-    pool = sorted(set.intersection(*(set(m.skus) for m in matrices)))
-    index = {s: i for i, s in enumerate(pool)}
-    pooled = [Matrix(m.name, pool, m.vectors[[m.index[s] for s in pool]], index) for m in matrices]
-    dropped: Counter[str] = Counter()
-    cases = []
-    for _, group in interactions.groupby("shopper_id", sort=True):
-        skus = group["sku"].tolist()
-        held, history = skus[-1], skus[:-1]
-        if not history:
-            dropped["only one interaction"] += 1
-        elif held in history:
-            dropped["held-out item already in history"] += 1
-        elif held not in index:
-            dropped["held-out item outside pool"] += 1
-        elif not any(s in index for s in history):
-            dropped["history outside pool"] += 1
-        else:
-            cases.append((held, history))
-    eligible = len(cases)
-    if eligible > max_users:
-        keep = np.sort(np.random.default_rng(seed).choice(eligible, size=max_users, replace=False))
-        cases = [cases[i] for i in keep]
-    hits = {}
-    for m in pooled:
-        hits[m.name] = 0
-        for held, history in cases:
-            profile, rows = profile_vector(m, history)
-            idx, _ = top_k(m.vectors, profile, k, rows)
-            hits[m.name] += int(index[held] in idx)
+                progress: Progress | None = None) -> dict:
+    """Recall@k by the Evaluation page's own protocol (evaluate), so the A/B check cannot drift from it:
+    leave-last-out, one shared pool, history excluded, bootstrap 95% CI; 2 interactions make a shopper."""
+    ev = evaluate(lab, load_interactions(lab), split="loo", representations=list(representations), ks=(k,),
+                  seed=seed, min_interactions=2, progress=progress)
     return {
-        "k": k, "users": len(cases), "eligible_users": eligible, "pool": len(pool),
-        "recall": {name: (hits[name] / len(cases) if cases else None) for name in names},
-        "hits": hits, "dropped": dict(dropped), "caveat": RECALL_CAVEAT,
+        "k": k, "users": ev.filter.shoppers_evaluated, "pool": ev.pool_size,
+        "recall": {name: ev.estimate(name, f"recall@{k}") for name in ev.methods},  # mean, lo, hi, n
+        "filter": ev.filter, "seed": seed, "caveat": RECALL_CAVEAT,
     }
-
-
-def _interactions(lab: Lab) -> pd.DataFrame:
-    """interactions.csv sorted by time within each shopper (ties keep file order)."""
-    path = lab.workspace.interactions_csv
-    if not path.exists():
-        raise VitrineError(f"no interactions file at {path}: add shopper_id,sku,timestamp rows to evaluate")
-    df = pd.read_csv(path, dtype=str)
-    missing = sorted({"shopper_id", "sku", "timestamp"} - set(df.columns))
-    if missing:
-        raise VitrineError(f"{path.name} lacks column(s) {', '.join(missing)}; expected shopper_id,sku,timestamp")
-    when = pd.to_datetime(df["timestamp"], utc=True, errors="coerce", format="mixed")
-    if when.isna().any():
-        bad = df.index[when.isna()][0]
-        raise VitrineError(f"{path.name} row {bad + 2}: unreadable timestamp {df.loc[bad, 'timestamp']!r}")
-    return df.assign(when=when).sort_values(["shopper_id", "when"], kind="stable")
 
 
 # --- promotion ------------------------------------------------------------------------------

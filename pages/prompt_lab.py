@@ -206,17 +206,20 @@ with ab_tab:
             st.subheader("Recall@10 on held-out interactions")
             if lab.workspace.interactions_csv.exists():
                 if st.button("Compute Recall@10", key="pl_recall_button"):
-                    st.session_state[RECALL_KEY] = (comparison, recall_at_k(lab, [run.side_a.run, run.side_b.run]))
+                    bar = st.progress(0.0, text="evaluating")
+                    rec = recall_at_k(lab, [run.side_a.run, run.side_b.run], seed=int(seed),
+                                      progress=lambda d, t, label: bar.progress(d / max(t, 1), text=label))
+                    bar.empty()
+                    st.session_state[RECALL_KEY] = (comparison, rec)
                 if (saved_recall := st.session_state.get(RECALL_KEY)) and saved_recall[0] == comparison:
                     rec = saved_recall[1]
                     st.dataframe(pd.DataFrame([{"side": side, "representation": r.run,
-                                                f"Recall@{rec['k']}": rec["recall"][r.run],
-                                                "hits": rec["hits"][r.run]}
+                                                f"Recall@{rec['k']} [95% CI]": rec["recall"][r.run].text(),
+                                                "shoppers": rec["recall"][r.run].n}
                                                for side, r in (("A", run.side_a), ("B", run.side_b))]),
                                  hide_index=True, width="stretch")
-                    dropped = ", ".join(f"{count} {why}" for why, count in rec["dropped"].items()) or "none"
-                    st.caption(f"{rec['users']} shoppers evaluated (of {rec['eligible_users']} eligible) on a shared "
-                               f"pool of {rec['pool']} SKUs with vectors on both sides · dropped: {dropped}")
+                    st.caption(f"{rec['users']} shoppers evaluated on a shared pool of {rec['pool']} SKUs "
+                               f"(seed {rec['seed']}) · {rec['filter'].summary()}")
                     st.info(rec["caveat"])
             else:
                 st.caption("No interactions.csv in this workspace, so there is no held-out check.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import pytest
 
@@ -12,6 +13,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from core.encoders import HashEncoder  # noqa: E402
 from core.ingest import ingest  # noqa: E402
 from core.lab import Lab, open_lab  # noqa: E402
+from core.representations import build_title  # noqa: E402
+from core.runs import run_prompt  # noqa: E402
 from tests.fakes import FakeDescriber, write_catalog  # noqa: E402
 
 SMALL_CATALOG = [
@@ -45,6 +48,21 @@ def stocked_lab(lab, tmp_path) -> Lab:
     report = ingest(lab.store, lab.images, [tmp_path / "imgs"], csv)
     assert report.accepted == len(SMALL_CATALOG), report.as_rows()
     return lab
+
+
+class DescribedLab(NamedTuple):
+    lab: Lab
+    representation: str  # the description run's representation, e.g. preference@v1/fake/fake-1
+
+
+@pytest.fixture
+def described_lab(stocked_lab) -> DescribedLab:
+    """stocked_lab described by the fake provider (made active) under the active prompt, preference@v1, plus
+    title vectors; nothing is queued, so each text is the fake's deterministic '<title> <category> for preference'."""
+    stocked_lab.store.set_setting("active_provider", "fake")
+    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
+    build_title(stocked_lab)
+    return DescribedLab(stocked_lab, run.representation)
 
 
 @pytest.fixture(scope="session")

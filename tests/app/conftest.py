@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.lab import Lab
-from core.representations import build_title
 from core.runs import run_prompt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,14 +23,12 @@ S3,A3,2026-02-03T10:00:00Z
 
 
 @pytest.fixture
-def app_lab(stocked_lab: Lab) -> Lab:
-    """Small catalogue described by the fake describer under both shipped prompts, plus title vectors."""
-    stocked_lab.store.set_setting("active_provider", "fake")
-    for name in ("preference", "appearance"):
-        run_prompt(stocked_lab, stocked_lab.prompts.get(name), "fake")
-    build_title(stocked_lab)
-    stocked_lab.workspace.interactions_csv.write_text(INTERACTIONS)
-    return stocked_lab
+def app_lab(described_lab) -> Lab:
+    """described_lab also described under the other shipped prompt, appearance, plus interactions.csv."""
+    lab = described_lab.lab
+    run_prompt(lab, lab.prompts.get("appearance"), "fake")
+    lab.workspace.interactions_csv.write_text(INTERACTIONS)
+    return lab
 
 
 def open_page(lab: Lab, page: str | None = None, timeout: float = 30) -> AppTest:

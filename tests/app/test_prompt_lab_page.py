@@ -2,6 +2,9 @@ import shutil
 
 import pytest
 
+from core.ab import RECALL_CAVEAT
+from core.evaluation.interactions import load_interactions
+from core.evaluation.protocol import evaluate
 from core.lab import Lab, open_lab
 from core.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
 from tests.app.conftest import ROOT, open_page
@@ -81,10 +84,17 @@ def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer)
     assert any("Wilson" in c.value and "0 ties" in c.value for c in at.caption)
 
     at.button(key="pl_recall_button").click().run()
-    assert not at.exception
-    assert any("Evaluation page" in i.value for i in at.info)
-    recall = next(d.value for d in at.dataframe if "Recall@10" in d.value.columns)
+    assert not at.exception and not at.error
+    assert any(i.value == RECALL_CAVEAT for i in at.info)
+    recall = next(d.value for d in at.dataframe if "Recall@10 [95% CI]" in d.value.columns)
     assert recall["representation"].tolist() == [RUN_A, RUN_B]
+    direct = evaluate(lab, load_interactions(lab), representations=[RUN_A, RUN_B], ks=(10,), min_interactions=2)
+    expected = [direct.estimate(r, "recall@10") for r in (RUN_A, RUN_B)]
+    assert recall["Recall@10 [95% CI]"].tolist() == [e.text() for e in expected]
+    assert expected[0].text() == "1.000 [1.000, 1.000]"  # 6 SKUs, K = 10: every held-out item is in the top 10
+    assert recall["shoppers"].tolist() == [3, 3]  # S1, S2 and S3 each keep one item held out
+    assert any(c.value.startswith("3 shoppers evaluated on a shared pool of 6 SKUs (seed 0)")
+               and "0 shoppers with fewer than 2 interactions filtered" in c.value for c in at.caption)
 
 
 def test_ab_with_an_unconfigured_provider_shows_an_error(lab, monkeypatch):

@@ -6,6 +6,8 @@ from core.ab import (
     RECALL_CAVEAT, SideSpec, compare, promote, provider_choices, recall_at_k, resolve_side, run_ab, sample_items,
 )
 from core.errors import ConfigError, VitrineError
+from core.evaluation.interactions import load_interactions
+from core.evaluation.protocol import evaluate
 from core.models import FACETS
 from core.prompts import PromptError
 from core.votes import ab_id, left_side, record_vote, vote_choices, votes, win_rate
@@ -163,18 +165,13 @@ TOY = {  # 2-d vectors: in toy1 B1 is closest to the A1+A2 profile, in toy2 B2 i
     "toy1": {"A1": (1, 0), "A2": (1, 0.1), "B1": (0.9, 0.3), "B2": (0, 1), "A3": (0, -1), "H1": (-1, 0)},
     "toy2": {"A1": (1, 0), "A2": (1, 0.1), "B1": (0, 1), "B2": (0.9, 0.3), "A3": (0, -1)},
 }
-INTERACTIONS = """shopper_id,sku,timestamp
-S1,B1,2026-01-03T10:00:00Z
-S1,A1,2026-01-01T10:00:00Z
-S1,A2,2026-01-02T10:00:00Z
-S2,B1,2026-01-01T10:00:00Z
-S3,A1,2026-01-01T10:00:00Z
-S3,A1,2026-01-02T10:00:00Z
-S4,A3,2026-01-01T10:00:00Z
-S4,H1,2026-01-02T10:00:00Z
-S5,H1,2026-01-01T10:00:00Z
-S5,A1,2026-01-02T10:00:00Z
-"""
+TOY_LOG = [  # (shopper, sku, day): S1 and S6 are evaluated, the others are filtered for a reason each
+    ("S1", "B1", 3), ("S1", "A1", 1), ("S1", "A2", 2),  # rows out of time order: B1 is the held-out item
+    ("S2", "B1", 1),  # one interaction
+    ("S3", "A1", 1), ("S3", "A1", 2),  # a repeat, leaving one
+    ("S4", "A3", 1), ("S4", "H1", 2),  # H1 is outside the pool, leaving one
+    ("S6", "A3", 1), ("S6", "A1", 2),  # A1 is nearest to A3's profile in both
+]
 
 
 def _toy_lab(lab):
@@ -182,28 +179,46 @@ def _toy_lab(lab):
         table = lab.store.register_representation(name, "description", 2)
         skus = list(vectors)
         lab.store.upsert_vectors(table, 2, skus, skus, skus, np.array([vectors[s] for s in skus], np.float32))
-    lab.workspace.interactions_csv.write_text(INTERACTIONS)
+    lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\n" + "".join(
+        f"{shopper},{sku},2026-01-0{day}T10:00:00Z\n" for shopper, sku, day in TOY_LOG))
     return lab
 
 
-def test_recall_uses_one_shared_pool_and_counts_dropped_users(lab):
+def test_recall_is_the_evaluation_protocol_on_the_shared_pool(lab):
     result = recall_at_k(_toy_lab(lab), ["toy1", "toy2"], k=1)
-    assert result["pool"] == 5  # H1 has no toy2 vector, so neither side may recommend it
-    assert result["users"] == 1  # only S1: held-out B1 after A1, A2 (rows sorted by time, not file order)
-    assert result["dropped"] == {"only one interaction": 1, "held-out item already in history": 1,
-                                 "held-out item outside pool": 1, "history outside pool": 1}
-    assert result["recall"] == {"toy1": 1.0, "toy2": 0.0}
-    assert recall_at_k(lab, ["toy1", "toy2"], k=2)["recall"] == {"toy1": 1.0, "toy2": 1.0}
+    assert (result["k"], result["pool"], result["users"], result["seed"]) == (1, 5, 2, 0)  # no H1 in toy2
+    toy1, toy2 = result["recall"]["toy1"], result["recall"]["toy2"]
+    assert (toy1.mean, toy1.lo, toy1.hi, toy1.n) == (1.0, 1.0, 1.0, 2)  # B1 first for S1, A1 first for S6
+    assert toy2.mean == 0.5 and (toy2.lo, toy2.hi) == (0.0, 1.0) and toy2.n == 2  # S1's B1 is second in toy2
+    report = result["filter"]
+    assert (report.interactions_in, report.shoppers_in, report.outside_pool, report.repeats) == (10, 5, 1, 1)
+    assert (report.min_interactions, report.shoppers_too_short, report.shoppers_evaluated) == (2, 3, 2)
     assert result["caveat"] == RECALL_CAVEAT and "Evaluation page" in RECALL_CAVEAT
+
+    direct = evaluate(lab, load_interactions(lab), representations=["toy1", "toy2"], ks=(1,), seed=0,
+                      min_interactions=2)
+    assert result["recall"] == {m: direct.estimate(m, "recall@1") for m in ("toy1", "toy2")}
+    assert result["filter"] == direct.filter and result["pool"] == direct.pool_size
+
+    at2 = recall_at_k(lab, ["toy1", "toy2", "toy1"], k=2)["recall"]
+    assert list(at2) == ["toy1", "toy2"] and at2["toy1"].mean == at2["toy2"].mean == 1.0
 
 
 def test_recall_needs_a_readable_interactions_file(lab):
     _toy_lab(lab)
     lab.workspace.interactions_csv.write_text("shopper,sku\nS1,A1\n")
-    with pytest.raises(VitrineError, match="timestamp"):
+    with pytest.raises(VitrineError, match="missing column.*shopper_id, timestamp"):
         recall_at_k(lab, ["toy1"])
     lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\nS1,A1,yesterday\n")
-    with pytest.raises(VitrineError, match="row 2: unreadable timestamp 'yesterday'"):
+    with pytest.raises(VitrineError, match="timestamp 'yesterday' at data row 1"):
+        recall_at_k(lab, ["toy1"])
+    lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\nS1,A1,1\nS1,A2,2\n")
+    with pytest.raises(VitrineError, match="pick at least one representation"):
+        recall_at_k(lab, [])
+    with pytest.raises(VitrineError, match="cut-offs K must be positive"):
+        recall_at_k(lab, ["toy1"], k=0)
+    lab.workspace.interactions_csv.unlink()
+    with pytest.raises(VitrineError, match="no interactions at"):
         recall_at_k(lab, ["toy1"])
 
 

@@ -4,8 +4,6 @@ import pytest
 from core.coldstart import ColdStartError, add_to_catalogue, audience_reach, preview
 from core.images import ImageRejected
 from core.recommend import load_matrix, recommend
-from core.representations import build_title
-from core.runs import run_prompt
 from core.shoppers import sample_shoppers
 from tests.fakes import png_bytes
 
@@ -19,12 +17,10 @@ S4,ZZ9,2026-02-01T10:00:00Z
 
 
 @pytest.fixture
-def described(stocked_lab):
-    stocked_lab.store.set_setting("active_provider", "fake")
-    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
-    build_title(stocked_lab)
-    stocked_lab.workspace.interactions_csv.write_text(INTERACTIONS)
-    return stocked_lab, run.representation
+def with_shoppers(described_lab):
+    """The described catalogue plus a small log (S4 only knows an unknown SKU)."""
+    described_lab.lab.workspace.interactions_csv.write_text(INTERACTIONS)
+    return described_lab
 
 
 def snapshot(lab):
@@ -35,8 +31,8 @@ def snapshot(lab):
     return lab.store.item_count(), len(lab.store.descriptions()), tables, files
 
 
-def test_preview_reports_neighbours_duplicates_reach_and_place_but_writes_nothing(described, fake_describer):
-    lab, rep = described
+def test_preview_reports_neighbours_duplicates_reach_and_place_but_writes_nothing(with_shoppers, fake_describer):
+    lab, rep = with_shoppers
     before = snapshot(lab)
     calls = len(fake_describer.calls)
     p = preview(lab, png_bytes("green", shape="circle"), "Red Linen Shirt", "Apparel", k=3)
@@ -55,8 +51,8 @@ def test_preview_reports_neighbours_duplicates_reach_and_place_but_writes_nothin
     assert set(p.projection.points["sku"]) == {"A1", "A2", "A3", "B1", "B2", "H1"}
 
 
-def test_audience_reach_matches_each_shoppers_kth_best_score(described):
-    lab, rep = described
+def test_audience_reach_matches_each_shoppers_kth_best_score(with_shoppers):
+    lab, rep = with_shoppers
     m = load_matrix(lab, rep)
     histories = sample_shoppers(lab)
     vector = lab.encoder.encode(["Black Leather Tote bags for preference"])[0]
@@ -74,8 +70,8 @@ def test_audience_reach_matches_each_shoppers_kth_best_score(described):
     assert "S2" in reached and "S1" not in reached  # the tote-buyer is reached, the shirt-buyer is not
 
 
-def test_add_to_catalogue_is_the_only_write(described):
-    lab, rep = described
+def test_add_to_catalogue_is_the_only_write(with_shoppers):
+    lab, rep = with_shoppers
     p = preview(lab, png_bytes("green", shape="circle"), "Green Wool Scarf", "accessories")
     added = add_to_catalogue(lab, p, "N1")
     assert set(added) == {rep, "title"}
@@ -90,8 +86,8 @@ def test_add_to_catalogue_is_the_only_write(described):
     assert again.same_image == ["N1"]
 
 
-def test_add_refuses_existing_or_bad_skus_without_writing(described):
-    lab, _ = described
+def test_add_refuses_existing_or_bad_skus_without_writing(with_shoppers):
+    lab, _ = with_shoppers
     p = preview(lab, png_bytes("green"), "Green Wool Scarf", "accessories")
     before = snapshot(lab)
     with pytest.raises(ColdStartError, match="already in the catalogue"):
@@ -101,8 +97,8 @@ def test_add_refuses_existing_or_bad_skus_without_writing(described):
     assert snapshot(lab) == before
 
 
-def test_bad_input_fails_before_the_describer_is_called(described, fake_describer):
-    lab, _ = described
+def test_bad_input_fails_before_the_describer_is_called(with_shoppers, fake_describer):
+    lab, _ = with_shoppers
     calls = len(fake_describer.calls)
     with pytest.raises(ImageRejected, match="not a recognised image"):
         preview(lab, b"not an image", "Scarf", "accessories")
@@ -113,15 +109,15 @@ def test_bad_input_fails_before_the_describer_is_called(described, fake_describe
     assert len(fake_describer.calls) == calls
 
 
-def test_describer_failure_is_a_clear_error(described, fake_describer):
-    lab, _ = described
+def test_describer_failure_is_a_clear_error(with_shoppers, fake_describer):
+    lab, _ = with_shoppers
     fake_describer.queue.append(TimeoutError("provider timed out"))
     with pytest.raises(ColdStartError, match="fake could not describe the image: TimeoutError"):
         preview(lab, png_bytes(), "Scarf", "accessories")
 
 
-def test_without_the_active_run_the_default_representation_is_used(described):
-    lab, rep = described
+def test_without_the_active_run_the_default_representation_is_used(with_shoppers):
+    lab, rep = with_shoppers
     lab.store.set_setting("active_prompt", "appearance")  # never run: no appearance representation
     p = preview(lab, png_bytes("green"), "Red Linen Shirt", "apparel")
     assert p.representation == rep

@@ -6,17 +6,7 @@ import pytest
 import core.maps as maps
 from core.maps import MapError, colour_options, place, project
 from core.recommend import load_matrix
-from core.representations import build_title
 from core.runs import run_prompt
-
-
-@pytest.fixture
-def described(stocked_lab):
-    """The 6-item catalogue described by the fake provider under the active prompt, plus title vectors."""
-    stocked_lab.store.set_setting("active_provider", "fake")
-    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
-    build_title(stocked_lab)
-    return stocked_lab, run.representation
 
 
 @pytest.fixture
@@ -34,8 +24,8 @@ def fits(monkeypatch):
     return calls
 
 
-def test_projection_of_six_items_has_points_with_metadata(described, fits):
-    lab, rep = described
+def test_projection_of_six_items_has_points_with_metadata(described_lab, fits):
+    lab, rep = described_lab
     proj = project(lab, rep)
     pts = proj.points
     assert sorted(pts["sku"]) == ["A1", "A2", "A3", "B1", "B2", "H1"]
@@ -52,8 +42,8 @@ def test_projection_of_six_items_has_points_with_metadata(described, fits):
     assert "material" not in colour_options(pts)  # no item has that facet
 
 
-def test_second_call_reuses_the_fit_in_memory_and_on_disk(described, fits):
-    lab, rep = described
+def test_second_call_reuses_the_fit_in_memory_and_on_disk(described_lab, fits):
+    lab, rep = described_lab
     first = project(lab, rep)
     assert len(fits) == 1
     assert (lab.workspace.root / "maps" / f"{first.key}.npz").exists()
@@ -72,8 +62,8 @@ def test_second_call_reuses_the_fit_in_memory_and_on_disk(described, fits):
     assert place(reopened, load_matrix(lab, rep).vectors[:1]).shape == (1, 2)
 
 
-def test_changed_vectors_or_parameters_refit(described, fits):
-    lab, rep = described
+def test_changed_vectors_or_parameters_refit(described_lab, fits):
+    lab, rep = described_lab
     a = project(lab, rep)
     b = project(lab, rep, min_dist=0.5)
     assert len(fits) == 2 and a.key != b.key
@@ -84,8 +74,8 @@ def test_changed_vectors_or_parameters_refit(described, fits):
     assert len(fits) == 4 and "H1" not in set(smaller.points["sku"])
 
 
-def test_only_the_newest_fits_of_a_representation_stay_on_disk(described, fits):
-    lab, rep = described
+def test_only_the_newest_fits_of_a_representation_stay_on_disk(described_lab, fits):
+    lab, rep = described_lab
     project(lab, "title")
     keys = [project(lab, rep, min_dist=d).key for d in (0.1, 0.2, 0.3, 0.4)]
     folder = lab.workspace.root / "maps"
@@ -95,8 +85,8 @@ def test_only_the_newest_fits_of_a_representation_stay_on_disk(described, fits):
     assert keys[0].startswith("preference_v1_fake_fake_1-")
 
 
-def test_place_uses_transform_without_touching_the_map(described, fits):
-    lab, rep = described
+def test_place_uses_transform_without_touching_the_map(described_lab, fits):
+    lab, rep = described_lab
     proj = project(lab, rep)
     before = proj.points[["x", "y"]].to_numpy().copy()
     embedding = proj.model.embedding_.copy()
@@ -111,8 +101,8 @@ def test_place_uses_transform_without_touching_the_map(described, fits):
         place(proj, np.ones((1, 3)))
 
 
-def test_tiny_catalogue_and_bad_parameters_are_clear_errors(described, fits):
-    lab, rep = described
+def test_tiny_catalogue_and_bad_parameters_are_clear_errors(described_lab, fits):
+    lab, rep = described_lab
     lab.store.delete_items(["A1", "A2", "A3"])
     with pytest.raises(MapError, match="has 3 item vector"):
         project(lab, rep)
@@ -123,8 +113,8 @@ def test_tiny_catalogue_and_bad_parameters_are_clear_errors(described, fits):
     assert fits == []
 
 
-def test_colour_by_prompt_version_lists_the_runs_covering_each_item(described, fits):
-    lab, rep = described
+def test_colour_by_prompt_version_lists_the_runs_covering_each_item(described_lab, fits):
+    lab, rep = described_lab
     run_prompt(lab, lab.prompts.get("appearance"), "fake", skus=["A1", "B1"])
     pts = project(lab, "title").points.set_index("sku")
     assert pts.loc["A1", "prompt_version"] == "appearance@v1, preference@v1"

@@ -3,8 +3,6 @@ import pytest
 
 from core.errors import VitrineError
 from core.recommend import Recommendation, load_matrix, recommend
-from core.representations import build_title
-from core.runs import run_prompt
 from core.shoppers import (
     InteractionsError,
     compare_lists,
@@ -22,14 +20,6 @@ S1,A1,2026-01-01T10:00:00Z
 S1,A2,2026-01-02T10:00:00Z
 S2,B2,2026-01-05T10:00:00Z
 """
-
-
-@pytest.fixture
-def described(stocked_lab):
-    stocked_lab.store.set_setting("active_provider", "fake")
-    run = run_prompt(stocked_lab, stocked_lab.active_prompt(), "fake")
-    build_title(stocked_lab)
-    return stocked_lab, run.representation
 
 
 def recs(*skus):
@@ -65,8 +55,8 @@ def test_missing_interactions_file_is_an_error(tmp_path):
         load_interactions(tmp_path / "nope.csv")
 
 
-def test_simulate_returns_k_items_without_history_and_its_profile(described):
-    lab, rep = described
+def test_simulate_returns_k_items_without_history_and_its_profile(described_lab):
+    lab, rep = described_lab
     shopper = simulate(lab, ["A1", "A2"], 3, rep)
     assert len(shopper.recommendations) == 3
     assert not {"A1", "A2"} & {r.sku for r in shopper.recommendations}
@@ -76,8 +66,8 @@ def test_simulate_returns_k_items_without_history_and_its_profile(described):
     np.testing.assert_allclose(shopper.profile, expected / np.linalg.norm(expected), atol=1e-6)
 
 
-def test_persona_ranks_like_search_and_refuses_visual(described):
-    lab, rep = described
+def test_persona_ranks_like_search_and_refuses_visual(described_lab):
+    lab, rep = described_lab
     shopper = persona_profile(lab, "red leather tote bags", rep, k=2)
     assert [r.sku for r in shopper.recommendations][0] == "B2"
     assert shopper.persona == "red leather tote bags" and shopper.history == []
@@ -96,16 +86,16 @@ def test_compare_lists_counts_overlap_and_jaccard():
     assert compare_lists([], []).jaccard == 1.0
 
 
-def test_compare_two_representations(described):
-    lab, rep = described
+def test_compare_two_representations(described_lab):
+    lab, rep = described_lab
     a = recommend(lab, ["A1"], 5, rep)
     b = recommend(lab, ["A1"], 5, "title")
     ov = compare_lists(a, b)
     assert ov.k == 5 and ov.count == 5 and ov.jaccard == 1.0  # 5 of the 5 other items: the lists must agree
 
 
-def test_sensitivity_removes_each_history_item_once(described):
-    lab, rep = described
+def test_sensitivity_removes_each_history_item_once(described_lab):
+    lab, rep = described_lab
     history = ["A1", "A2", "B1"]
     full = {r.sku for r in recommend(lab, history, 2, rep)}
     rows = sensitivity(lab, history, 2, rep)
@@ -122,8 +112,8 @@ def test_sensitivity_removes_each_history_item_once(described):
         sensitivity(lab, ["A1", "A1"], 2, rep)
 
 
-def test_sensitivity_skips_history_skus_without_vectors(described):
-    lab, rep = described
+def test_sensitivity_skips_history_skus_without_vectors(described_lab):
+    lab, rep = described_lab
     rows = sensitivity(lab, ["A1", "ZZ9", "A2"], 2, rep)
     assert [r.removed for r in rows] == ["A1", "A2"]
     with pytest.raises(VitrineError, match="at least two different history items with vectors"):
