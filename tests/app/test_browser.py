@@ -159,14 +159,21 @@ def test_upload_an_image_on_catalog(page, served, tmp_path):
     assert "BROWSER-1" in set(open_lab(served["workspace"], encoder=HashEncoder()).store.items()["sku"])
 
 
+def recommendation_scores(page) -> list[float]:
+    """Scores from captions shaped 'SKU · 0.812' under the recommendation thumbnails."""
+    captions = page.get_by_test_id("stImageCaption").all_inner_texts()
+    return [float(c.split("·")[-1]) for c in captions if c.count("·") == 1 and "." in c.split("·")[-1]]
+
+
 def test_shopper_simulation_shows_recommendations(page):
     open_nav(page, "Shopper Simulator", "Shopper simulator")
     page.get_by_text("Sample shopper", exact=True).click()
     page.get_by_role("heading", name="Recommendations").wait_for()
-    page.wait_for_load_state("networkidle")
-    captions = page.get_by_test_id("stImageCaption").all_inner_texts()
-    scores = [float(c.split("·")[-1]) for c in captions if c.count("·") == 1 and "." in c.split("·")[-1]]
-    assert len(scores) >= 10
+    deadline = time.time() + 60
+    while len(scores := recommendation_scores(page)) < 10 and time.time() < deadline:
+        time.sleep(0.5)  # thumbnails stream in one by one
+    assert len(scores) == 10
+    assert scores == sorted(scores, reverse=True)
     assert_no_exception(page, "shopper_simulated")
 
 
