@@ -39,8 +39,15 @@ def encode_image(image: ImageRef) -> str:
         raise VitrineError(f"cannot read image {image.path}: {exc.strerror or exc}") from exc
 
 
-def parse_output(payload: str | dict, who: str) -> DescriptionOutput:
-    """Validate the model's structured output; anything unusable is a ProviderOutputError."""
+MAX_PAYLOAD_CHARS = 64_000  # far beyond any sane description; bigger payloads are not even parsed
+OVERSIZE_FACTOR = 3  # a description over 3x the prompt's word budget is runaway output, not a description
+
+
+def parse_output(payload: str | dict, who: str, max_words: int | None = None) -> DescriptionOutput:
+    """Validate the model's structured output; anything unusable (or runaway long) is a ProviderOutputError."""
+    size = len(payload) if isinstance(payload, str) else len(json.dumps(payload))
+    if size > MAX_PAYLOAD_CHARS:
+        raise ProviderOutputError(f"{who}: oversize output ({size:,} characters; limit {MAX_PAYLOAD_CHARS:,})")
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)
@@ -58,6 +65,9 @@ def parse_output(payload: str | dict, who: str) -> DescriptionOutput:
         ) from None
     if not output.description.strip():
         raise ProviderOutputError(f"{who}: output has an empty description")
+    words = len(output.description.split())
+    if max_words is not None and words > OVERSIZE_FACTOR * max_words:
+        raise ProviderOutputError(f"{who}: oversize output ({words} words; the prompt allows {max_words})")
     return output
 
 
@@ -130,6 +140,6 @@ class SDKDescriber(ABC):
             raise from_sdk_error(exc, sdk, provider=self.provider, model=self.model, secret=self._secret,
                                  max_retries=self.max_retries) from None
         latency_ms = (time.perf_counter() - started) * 1000
-        output = parse_output(reply.payload, self.who)
+        output = parse_output(reply.payload, self.who, max_words=prompt.max_words)
         return build_description(image, prompt, provider=self.provider, model=self.model,
                                  output=output, reply=reply, latency_ms=latency_ms)

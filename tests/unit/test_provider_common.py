@@ -149,3 +149,12 @@ def test_local_base_url_needs_no_key_and_repr_hides_an_explicit_key(monkeypatch:
     assert client.api_key == "not-needed"
     assert local.client() is client  # created once, then cached
     assert KEY not in repr(OpenAIDescriber(api_key=KEY))
+
+
+def test_runaway_output_is_rejected_as_oversize() -> None:
+    long_text = " ".join(["word"] * 400)
+    with pytest.raises(ProviderOutputError, match=r"oversize output \(400 words; the prompt allows 70\)"):
+        parse_output({"description": long_text, "attributes": {}}, WHO, max_words=70)
+    assert parse_output({"description": long_text, "attributes": {}}, WHO, max_words=200).description
+    with pytest.raises(ProviderOutputError, match="oversize output .* characters"):
+        parse_output('{"description": "' + "x" * 70_000 + '"}', WHO)
