@@ -80,6 +80,12 @@ def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
     from core.runs import run_prompt
 
     prompt = lab.prompts.get(args.prompt) if args.prompt else lab.active_prompt()
+    if args.batch:
+        from core.batch_cli import run_batch_describe
+
+        run_batch_describe(lab, prompt, args.provider, args.model, args.base_url, args.api_key, limit=args.limit,
+                           retry_failed=args.retry_failed, wait=not args.no_wait)
+        return
     update, close = _progress(f"{prompt.ref} via {args.provider}")
     report = run_prompt(lab, prompt, args.provider, model=args.model, base_url=args.base_url,
                         api_key=args.api_key, concurrency=args.concurrency, limit=args.limit,
@@ -163,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--limit", type=int)
     p.add_argument("--retry-failed", action="store_true", help="call the provider again for recorded failures")
+    p.add_argument("--batch", action="store_true",
+                   help="use the provider's Batch API (about half price; resumable: rerun to collect results)")
+    p.add_argument("--no-wait", action="store_true", help="with --batch: submit and return without polling")
     p.set_defaults(fn=cmd_describe)
 
     p = sub.add_parser("representations", parents=[common], help="list representations with counts")

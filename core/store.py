@@ -6,7 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import lancedb
@@ -43,6 +43,10 @@ REPRESENTATION_SCHEMA = pa.schema([
 ])
 
 SETTINGS_SCHEMA = pa.schema([("key", pa.string()), ("value", pa.string())])
+
+# optimize() prunes no version younger than this, so undo (core/history.py) keeps the whole history by default.
+KEEP_VERSIONS = timedelta(days=36500)
+SMALL_FRAGMENTS_TO_COMPACT = 32  # optimize_if_fragmented(): compact once a table has this many small fragments
 
 
 def vector_schema(dim: int) -> pa.Schema:
@@ -226,6 +230,33 @@ class Store:
             return {}
         arrow = _columns(t, ["sku", "text_sha"])
         return dict(zip(arrow["sku"].to_pylist(), arrow["text_sha"].to_pylist(), strict=True))
+
+    # --- housekeeping ----------------------------------------------------------------------
+    def fragment_counts(self, tables: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """table -> (fragments, small fragments): every batched write adds a fragment until compaction."""
+        counts = {}
+        for name in tables if tables is not None else self.table_names():
+            if (t := self.open_table(name)) is not None:
+                frags = t.stats()["fragment_stats"]  # a TypedDict at runtime in lancedb 0.40
+                counts[name] = (frags["num_fragments"], frags["num_small_fragments"])
+        return counts
+
+    def optimize(self, tables: Iterable[str] | None = None, *,
+                 keep_versions_for: timedelta = KEEP_VERSIONS) -> dict[str, tuple[int, int]]:
+        """Compact fragments, fold new rows into vector indexes; table -> (fragments before, after); undo survives."""
+        names = list(tables) if tables is not None else self.table_names()
+        before = self.fragment_counts(names)
+        for name in before:
+            table = self.open_table(name)
+            with_commit_retry(lambda table=table: table.optimize(cleanup_older_than=keep_versions_for))
+        after = self.fragment_counts(before)
+        return {name: (before[name][0], after[name][0]) for name in before}
+
+    def optimize_if_fragmented(self, min_small_fragments: int = SMALL_FRAGMENTS_TO_COMPACT,
+                               ) -> dict[str, tuple[int, int]]:
+        """optimize() only the tables with many small fragments: cheap enough to call after every run."""
+        due = [name for name, (_, small) in self.fragment_counts().items() if small >= min_small_fragments]
+        return self.optimize(due) if due else {}
 
     # --- settings --------------------------------------------------------------------------
     def get_setting(self, key: str, default: str = "") -> str:

