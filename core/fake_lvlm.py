@@ -31,7 +31,8 @@ from PIL import Image, ImageStat
 
 from core.models import FACETS
 
-FAULTS = ("401", "429", "500", "503", "malformed_json", "schema_invalid", "refusal", "timeout", "reset")
+FAULTS = ("401", "429", "500", "503", "malformed_json", "schema_invalid", "refusal", "oversize", "timeout",
+          "reset")
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                 429: "rate_limit_error", 500: "api_error", 503: "overloaded_error"}
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
@@ -213,6 +214,8 @@ def _spoil(kind: str | None, output: dict) -> tuple[dict | str | None, str | Non
         return {"caption": output["description"], "attributes": "none"}, None
     if kind == "refusal":
         return None, "I'm sorry, but I can't help with describing this image."
+    if kind == "oversize":  # a runaway generation: thousands of words where the prompt asked for dozens
+        return {**output, "description": " ".join([output["description"]] * 400)}, None
     return output, None
 
 

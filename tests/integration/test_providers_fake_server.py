@@ -116,6 +116,7 @@ def test_a_rejected_key_is_not_retried_and_not_echoed(provider: str, env_var: st
     ("malformed_json", "output is not valid JSON"),
     ("schema_invalid", "does not match the description schema"),
     ("refusal", "the model refused: I'm sorry"),
+    ("oversize", "oversize output"),
 ])
 def test_unusable_output_is_a_provider_output_error(provider: str, fault: str, message: str, srv: FakeLVLMServer,
                                                     image_ref: ImageRef, prompt: PromptVersion) -> None:

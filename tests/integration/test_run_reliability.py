@@ -112,3 +112,30 @@ def test_two_processes_writing_one_workspace_lose_nothing(tmp_path):
     assert len(reps) == 2
     for table in reps["table"]:
         assert len(lab.store.vectors(table)[0]) == n
+
+
+def test_readers_only_ever_see_whole_committed_batches(tmp_path):
+    import threading
+
+    from core.runs import FLUSH_EVERY
+    from tests.fakes import FakeDescriber
+
+    n = 3 * FLUSH_EVERY
+    lab = make_workspace(tmp_path / "ws", n)
+    lab.describer_overrides["fake"] = FakeDescriber()
+    reader = open_lab(tmp_path / "ws", encoder=HashEncoder())  # a second connection, as another process has
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.add(len(reader.store.descriptions()))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    run_prompt(lab, lab.prompts.get("preference"), "fake", concurrency=1)
+    done.set()
+    thread.join()
+    seen.add(len(reader.store.descriptions()))
+    assert seen <= {0, FLUSH_EVERY, 2 * FLUSH_EVERY, n}  # never a half-written batch
+    assert n in seen
