@@ -144,13 +144,14 @@ def report(rows: list[dict], rerun: dict, crash: dict, latency: float) -> str:
     if at32:
         pct = int(at32["of ideal"].rstrip("%"))
         verdicts.append(f"- >= 90% of ideal at concurrency 32: **{'met' if pct >= 90 else 'missed'}** ({pct}%).")
-    verdicts.append(f"- A re-run makes 0 calls: **{'met' if rerun['calls'] == 0 == rerun['server requests'] else 'missed'}**"
+    zero = rerun["calls"] == 0 == rerun["server requests"]
+    verdicts.append(f"- A re-run makes 0 calls: **{'met' if zero else 'missed'}**"
                     f" ({rerun['calls']} calls, {rerun['server requests']} server requests, {rerun['elapsed']}).")
     ok = crash["persisted items called again"] == 0 and crash["described after resume"] == crash["items"]
     verdicts.append(f"- kill -9 resumes without re-calling finished items: **{'met' if ok else 'missed'}** "
                     f"({crash['persisted items called again']} persisted items called again; "
-                    f"{crash['calls on resume']} calls on resume for {crash['items'] - crash['persisted before the kill']} "
-                    "unpersisted items).")
+                    f"{crash['calls on resume']} calls on resume for "
+                    f"{crash['items'] - crash['persisted before the kill']} unpersisted items).")
     return f"""`core.runs.describe_items` with the OpenAI describer (real SDK, HTTP keep-alive) against the fake LVLM
 server in its own process, every answer delayed {latency * 1000:.0f} ms. Ideal throughput is concurrency / latency.
 Each level describes concurrency x waves distinct images under its own model name (so nothing is cached).
@@ -160,8 +161,8 @@ Each level describes concurrency x waves distinct images under its own model nam
 Re-run of the concurrency-32 set: {rerun['calls']} provider calls, {rerun['cached']} cached, {rerun['server requests']}
 requests reached the server, {rerun['elapsed']}.
 
-Crash and resume (`python -m core describe --provider openai --base-url ... --concurrency 8 --limit {crash['items']}` in a
-subprocess, SIGKILL once half the items were answered, then the same command again):
+Crash and resume (`python -m core describe --provider openai --base-url ... --concurrency 8 --limit {crash['items']}`
+in a subprocess, SIGKILL once half the items were answered, then the same command again):
 
 {table([crash], list(crash))}
 

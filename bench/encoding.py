@@ -64,16 +64,17 @@ def main() -> None:
     for name in names:
         cos = (np.concatenate(vectors[name]) * ref).sum(axis=1)
         rows.append({"encoder": name, "texts/s": f"{len(texts) / seconds[name]:.1f}",
-                     "speed-up": f"{seconds[ref_name] / seconds[name]:.2f}x", "min cosine to reference": f"{cos.min():.6f}",
+                     "speed-up": f"{seconds[ref_name] / seconds[name]:.2f}x",
+                     "min cosine to reference": f"{cos.min():.6f}",
                      "vectors below 0.99": int((cos < 0.99).sum())})
     vit = rows[1]
     speed = float(vit["speed-up"].rstrip("x"))
     met = speed >= 1.5 and vit["vectors below 0.99"] == 0
     words = [len(t.split()) for t in texts]
-    text = f"""{len(texts):,} seeded product descriptions from bench/texts.py (half the offline describer's own output, half
-LVLM-style paragraphs; {np.mean(words):.0f} words on average, {min(words)}-{max(words)}), encoded in {CHUNK}-text chunks
-timed alternately. torch threads: {torch.get_num_threads()}. Model load: reference {load_ref:.1f} s, Vitrine {load_vit:.1f} s
-(includes the one-time ONNX export when the cache is empty).
+    text = f"""{len(texts):,} seeded product descriptions from bench/texts.py (half the offline describer's own
+output, half LVLM-style paragraphs; {np.mean(words):.0f} words on average, {min(words)}-{max(words)}), encoded in
+{CHUNK}-text chunks timed alternately. torch threads: {torch.get_num_threads()}. Model load: reference
+{load_ref:.1f} s, Vitrine {load_vit:.1f} s (includes the one-time ONNX export when the cache is empty).
 
 {table(rows, ["encoder", "texts/s", "speed-up", "min cosine to reference", "vectors below 0.99"])}
 

@@ -30,6 +30,7 @@ DIM = 384
 K = 10
 REP = "bench"
 SECTION = "perf-P1"
+ANN_COLUMNS = ["kind", "settings", "build (2 cores)", "p50", "p99", "recall@10"]
 
 
 def clustered(n: int, seed: int = 0, data: str = "minilm") -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +38,8 @@ def clustered(n: int, seed: int = 0, data: str = "minilm") -> tuple[np.ndarray, 
 
     "minilm": a Gaussian mixture with the statistics of real all-MiniLM-L6-v2 description embeddings (a shared
     mean direction of norm 0.61, so unrelated items have cosine ~0.37; variance spread over a decaying spectrum,
-    ~90% in the top 50 of 384 directions, where real ones hold ~81%); each type's items spread around it with a quarter of the variance.
+    ~90% in the top 50 of 384 directions, where real ones hold ~81%); each type's items spread around it with a
+    quarter of the variance.
     "isotropic": centre + isotropic noise (within-type neighbours nearly equidistant: a stress test for ANN).
     """
     rng = np.random.default_rng(seed)
@@ -209,7 +211,7 @@ hit all alike; ratios are against exact numpy in the same run.
 Index kinds at {max(sizes):,} (Vitrine recommend() served from each; the first row's build is the automatic
 background build, recall@10 is against exact top-10 with the history excluded):
 
-{table(ann_rows, ["kind", "settings", "build (2 cores)", "p50", "p99", "recall@10"]) if ann_rows else "(none above the threshold)"}
+{table(ann_rows, ANN_COLUMNS) if ann_rows else "(none above the threshold)"}
 
 {chr(10).join(verdict)}
 """

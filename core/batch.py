@@ -88,7 +88,8 @@ class BatchReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.prompt_ref} via {self.provider}/{self.model} (batch): {self.items} items, {self.cached} cached, "
+        return (f"{self.prompt_ref} via {self.provider}/{self.model} (batch): {self.items} items, "
+                f"{self.cached} cached, "
                 f"{self.new_requests} new requests in {self.shards_written} shard(s), {self.submitted} shard(s) "
                 f"submitted, {self.ingested} descriptions ingested ({self.failed} failed), {self.pending} shard(s) "
                 f"pending, ${self.cost_usd:.4f}")
@@ -270,7 +271,8 @@ def poll(describer: SDKDescriber, job: dict) -> dict:
         return job
     batch = _call(describer, lambda: client.messages.batches.retrieve(job["batch_id"]))
     if batch.processing_status == "ended":
-        return job | {"status": "ended", "ended_at": (batch.ended_at or datetime.now(UTC)).isoformat(timespec="seconds")}
+        ended = batch.ended_at or datetime.now(UTC)
+        return job | {"status": "ended", "ended_at": ended.isoformat(timespec="seconds")}
     return job
 
 
@@ -290,7 +292,8 @@ def fetch(describer: SDKDescriber, job: dict, prompt: PromptVersion, keys: dict[
                 if key not in keys:
                     continue
                 if response.get("status_code") == 200:
-                    out[key] = parse_reply(describer, keys[key], prompt, ChatCompletion.model_validate(response["body"]))
+                    reply = ChatCompletion.model_validate(response["body"])
+                    out[key] = parse_reply(describer, keys[key], prompt, reply)
                 else:
                     detail = (response.get("body") or {}).get("error", {}).get("message") or record.get("error")
                     out[key] = failure(describer, keys[key], prompt,
@@ -322,7 +325,8 @@ def expiry_warning(job: dict, now: datetime) -> str | None:
                 "its items will be sent again on the next run")
     if now >= expires - WARN_BEFORE_EXPIRY:
         return (f"batch {job['batch_id']} ({job['provider']}): results will be deleted by the provider on "
-                f"{expires:%Y-%m-%d %H:%M} UTC ({(expires - now).days} day(s) left); run `describe --batch` to ingest them")
+                f"{expires:%Y-%m-%d %H:%M} UTC ({(expires - now).days} day(s) left); "
+                "run `describe --batch` to ingest them")
     return None
 
 
