@@ -19,6 +19,8 @@ os.environ.setdefault("LANCE_LOG", "error")  # lance's Rust deprecation notices 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from core.markdown_sections import splice_section  # noqa: E402
+
 
 def machine() -> str:
     """CPU, cores, memory and the load when the run started (these machines are shared and noisy)."""
@@ -79,14 +81,7 @@ def table(rows: list[dict], columns: list[str]) -> str:
 
 def write_section(key: str, title: str, body: str, command: str) -> None:
     """Replace only this benchmark's section of BENCHMARKS.md (other sections belong to other scripts)."""
-    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = (f"{start}\n## {title}\n\nMachine: {machine()}. Date: {stamp}. "
-               f"Command: `{command}` (all of them: `make bench`).\n\n{body.strip()}\n{end}")
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    if start in text and end in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
+    splice_section(BENCHMARKS, key, f"## {title}\n\nMachine: {machine()}. Date: {stamp}. "
+                   f"Command: `{command}` (all of them: `make bench`).\n\n{body.strip()}", "Benchmarks")
     print(f"wrote the {key} section of {BENCHMARKS}")

@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from core.describers.offline import OfflineDescriber  # noqa: E402
 from core.models import ImageRef  # noqa: E402
+from core.markdown_sections import splice_section  # noqa: E402
 from core.tagging import Tags  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "real_products"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- tagger:start -->", "<!-- tagger:end -->"
 REPRODUCE = "python bench/tagger_accuracy.py --write"
 
 # Catalogue colour families: a prediction in the same family as the label is a near-match (reported apart
@@ -225,15 +225,9 @@ def report(pairs: list[tuple[dict[str, str], Tags]], seconds: float) -> str:
 def write_section(body: str) -> None:
     """Replace only the tagger section of BENCHMARKS.md (create the file or the section when missing)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = (f"{START}\n## Offline tagger accuracy (real product photos)\n\n{body}\n\n### Method\n\n{NOTES}\n\n"
-               f"### Changes to the tagger\n\n{CHANGES}\n\nMachine: {machine()}. Date: {stamp}.\n"
-               f"Reproduce: `{REPRODUCE}`\n{END}")
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
+    splice_section(BENCHMARKS, "tagger", f"## Offline tagger accuracy (real product photos)\n\n{body}\n\n### Method\n\n"
+                   f"{NOTES}\n\n### Changes to the tagger\n\n{CHANGES}\n\nMachine: {machine()}. Date: {stamp}.\n"
+                   f"Reproduce: `{REPRODUCE}`", "Benchmarks")
 
 
 def load_rows(data: Path) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from core.evaluation.interactions import Interactions
 from core.evaluation.metrics import metric_label
 from core.evaluation.protocol import DEFAULT_KS, evaluate
 from core.evaluation.result import Evaluation
+from core.markdown_sections import splice_section
 from core.evaluation.splits import SPLIT_HELP
 from core.lab import Lab
 from core.runs import Progress
@@ -115,12 +116,6 @@ def environment() -> str:
 
 def write_section(path: Path, key: str, title: str, body: str) -> None:
     """Replace only the `key` section of a Markdown file (between HTML comment markers), creating it if absent."""
-    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = f"{start}\n## {title}\n\n{body.rstrip()}\n\nMachine: {environment()}. Date: {stamp}.\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Evaluation\n"
-    if start in text and end in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    splice_section(path, key, f"## {title}\n\n{body.rstrip()}\n\nMachine: {environment()}. Date: {stamp}.",
+                   "Evaluation")
