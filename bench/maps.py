@@ -34,6 +34,18 @@ t1 = time.perf_counter()
 proj = project(lab, {rep!r})
 t2 = time.perf_counter()
 out = {{"import_s": t1 - t0, "project_s": t2 - t1, "points": len(proj.points)}}
+if {recipe!r}:
+    from core.maps import _points, _umap_class
+    from core.recommend import load_matrix
+    t = time.perf_counter(); _points(lab, proj._fit); out["points_s"] = time.perf_counter() - t
+    vectors = load_matrix(lab, {rep!r}).vectors
+    umap_class = _umap_class()
+    t = time.perf_counter()
+    model = umap_class(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=42, init="pca", n_epochs=200,
+                       n_jobs=1).fit(vectors)
+    out["recipe_s"] = time.perf_counter() - t
+    t = time.perf_counter(); model.transform(vectors[:1]); out["recipe_transform_first_s"] = time.perf_counter() - t
+    t = time.perf_counter(); model.transform(vectors[1:2]); out["recipe_transform_again_s"] = time.perf_counter() - t
 if {place!r}:
     import numpy as np
     v = np.load({new!r})
@@ -45,8 +57,8 @@ print("RESULT" + json.dumps(out))
 """
 
 
-def run_step(ws: Path, rep: str, env: dict, place: bool = False, new: str = "") -> dict:
-    code = STEP.format(root=str(ROOT), ws=str(ws), rep=rep, place=place, new=new)
+def run_step(ws: Path, rep: str, env: dict, place: bool = False, new: str = "", recipe: bool = False) -> dict:
+    code = STEP.format(root=str(ROOT), ws=str(ws), rep=rep, place=place, new=new, recipe=recipe)
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT")), None)
@@ -83,6 +95,8 @@ def main() -> None:
         cold = run_step(ws, "first", env)
         warm = run_step(ws, "second", env)
         reopen = run_step(ws, "first", env, place=True, new=new)
+        first_recipe = run_step(ws, "second", env, recipe=True)  # compiles the kernels the recipe adds
+        recipe = run_step(ws, "second", env, recipe=True)
     rows = [
         {"step": "first fit, empty numba cache (fresh process)", "seconds": f"{cold['project_s']:.1f}",
          "target": "< 15 s", "verdict": "met" if cold["project_s"] < 15 else "missed"},
@@ -99,6 +113,21 @@ parameters (cosine, n_neighbors 15), each step in a fresh Python process with NU
 folder; `import core` + workspace open took {cold['import_s']:.1f} s and is not counted.
 
 {table(rows, ["step", "seconds", "target", "verdict"])}
+
+What would meet the targets (core/maps.py belongs to the maps work; measured here in a further fresh process,
+numba cache warm, same vectors):
+- the fit: umap.UMAP(..., init="pca", n_epochs=200) takes {recipe['recipe_s']:.1f} s instead of the
+  {warm['project_s']:.0f} s above ({first_recipe['recipe_s']:.0f} s in the first process that uses it, which
+  compiles the kernels this path adds into numba's cache): on 10k items the default spectral initialisation (an eigendecomposition of
+  the 10k x 10k graph) is most of the cost, and 200 epochs are UMAP's own default above 10k items;
+- the cold start: numba compiles UMAP's kernels once per machine (the empty-cache row minus the warm row,
+  ~{cold['project_s'] - warm['project_s']:.0f} s); core.maps already caches them on disk, so a tiny fit at install time
+  (`make install`) would leave a merchandiser's first fit at the warm figure;
+- re-opening: `_points` alone takes {recipe['points_s']:.2f} s of it, a `DataFrame.loc` lookup per SKU; a merge
+  of the coordinates with the items frame does the same at once;
+- placing: `transform` compiles its own kernels on its first call in a process
+  ({recipe['recipe_transform_first_s']:.2f} s, then {recipe['recipe_transform_again_s']:.2f} s); warming it when the map
+  page opens (a transform of one stored vector) keeps the user's placement well under 1 s.
 """
     print(text)
     if args.write:

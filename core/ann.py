@@ -4,7 +4,8 @@ Below ANN_MIN_ROWS vectors an exact numpy mat-vec is fast enough and always righ
 Above it, the first request that loads the representation starts building a LanceDB index in a background
 thread (requests keep being served exactly meanwhile); once the index exists every process that opens the
 table serves from it. The index kind and its search settings were chosen by `bench/retrieval.py`
-(BENCHMARKS.md, P1): see DEFAULT for what measured best on the 2-core reference machine.
+(BENCHMARKS.md, P1): see PRESETS for what measured best on the 2-core reference machine. Candidates come back
+as LanceDB row ids and are re-scored exactly from the in-memory matrix (core.recommend.nearest).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lancedb.index import HnswSq, IvfPq
 
 log = logging.getLogger(__name__)
 
-ANN_MIN_ROWS = 200_000  # exact top-k at this size costs ~50 ms on 2 cores; past it, serve from an index
+ANN_MIN_ROWS = 200_000  # exact top-k costs ~15-25 ms here on 2 cores (~75-150 ms at 1M); past it, use an index
 RETRY_FAILED_BUILD_S = 600.0  # a failed build (disk full, read-only store) is not retried on every request
 VECTOR_COLUMN = "vector"
 KINDS = ("ivf_pq", "ivf_hnsw_sq")
@@ -34,7 +35,7 @@ class AnnConfig:
     kind: str = "ivf_pq"
     rows_per_partition: int = 4096  # IVF partitions = rows / this (more partitions: faster query, slower build)
     num_sub_vectors: int = 48  # PQ: 384-d / 48 = 8 dims per code
-    num_bits: int = 4  # PQ: 4-bit codes train in seconds and scan fast; the refine step restores accuracy
+    num_bits: int = 4  # PQ: 4-bit codes train in seconds and scan fast; the exact re-rank restores accuracy
     max_iterations: int = 10  # k-means converges well before the default 50 on embedding data
     sample_rate: int = 64  # k-means training vectors per partition
     hnsw_m: int = 16
@@ -56,9 +57,10 @@ class AnnConfig:
                       sample_rate=self.sample_rate, m=self.hnsw_m, ef_construction=self.hnsw_ef_construction)
 
 
-# Tuned on 1M MiniLM-like vectors (bench/retrieval.py): IVF_PQ builds in ~30 s on 2 cores and, re-ranked from
-# the in-memory matrix, answers in ~3-4 ms at recall@10 ~0.98 (LanceDB's own refine_factor, which reads the
-# full vectors back from disk, took ~9 ms for the same recall); IVF_HNSW_SQ takes minutes to build.
+# Tuned on 1M MiniLM-like vectors (bench/retrieval.py, BENCHMARKS.md P1): IVF_PQ builds in ~20 s on 2 cores and,
+# re-ranked from the in-memory matrix, serves recommend() at ~6 ms p50 with recall@10 0.98 (LanceDB's own
+# refine_factor, which reads the candidates' vectors back from disk, took ~9 ms for the query alone);
+# IVF_HNSW_SQ took 150 s to build and ~19 ms a request for recall 0.99.
 PRESETS = {
     "ivf_pq": AnnConfig("ivf_pq"),
     "ivf_hnsw_sq": AnnConfig("ivf_hnsw_sq", rows_per_partition=32768, nprobes=8, candidates=3),
