@@ -78,7 +78,7 @@ output, half LVLM-style paragraphs; {np.mean(words):.0f} words on average, {min(
 
 {table(rows, ["encoder", "texts/s", "speed-up", "min cosine to reference", "vectors below 0.99"])}
 
-What Vitrine does (core/encoders.py): length-sorted batches (16 texts on ONNX Runtime, 64 on torch); with
+What Vitrine does (core/encoders.py): length-sorted batches (16 texts on ONNX Runtime, 32 on torch); with
 `onnxruntime` and `onnx` installed it exports the bundled weights (transformer + mean pooling + L2 norm) to
 ONNX once, locally, into ~/.cache/vitrine, and runs them on ONNX Runtime with all graph optimisations and
 thread spinning off (busy-waiting threads starve other work on a shared 2-core machine).

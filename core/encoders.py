@@ -16,7 +16,7 @@ import numpy as np
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 DIM = 384
-BATCH_SIZES = {"onnxruntime": 16, "torch": 64}  # per backend, as measured on 2 cores (bench/encoding.py)
+BATCH_SIZES = {"onnxruntime": 16, "torch": 32}  # per backend, as measured on 2 cores (bench/encoding.py)
 
 
 class TextEncoder(Protocol):
@@ -44,8 +44,8 @@ class MiniLMEncoder:
     backend "auto" runs the model on ONNX Runtime when `onnxruntime` and `onnx` are installed, exporting the
     bundled weights to ONNX once into the local cache (cosine 1.0 to PyTorch; faster on a busy machine, about
     level on an idle one: BENCHMARKS.md, P3); otherwise, or with backend "torch", it runs sentence-transformers.
-    Either way texts are encoded in length-sorted batches (default 16 on ONNX Runtime, 64 on torch: what
-    measured best for each), so a batch wastes little on padding.
+    Either way texts are encoded in length-sorted batches (default 16 on ONNX Runtime, 32 on torch: what
+    measured best for each on an idle machine), so a batch wastes little on padding.
     """
 
     name = MINILM_NAME
