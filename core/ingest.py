@@ -147,6 +147,7 @@ def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes 
         if verdict.row is not None:
             rows.append(verdict.row)
     store.upsert_items(rows)
+    store.optimize_if_fragmented()  # one fragment per upload adds up over a catalogue's life
     return report
 
 

@@ -137,4 +137,5 @@ def run_prompt(lab: Lab, prompt: PromptVersion, provider: str = "offline", *, mo
     report = describe_items(lab, items, prompt, describer, concurrency=concurrency,
                             retry_failed=retry_failed, progress=progress)
     report.representation = embed_description_run(lab, prompt, describer.provider, describer.model)
+    lab.store.optimize_if_fragmented()  # a run leaves a fragment per flush; compacting keeps later reads fast
     return report

@@ -252,10 +252,10 @@ class Store:
         after = self.fragment_counts(before)
         return {name: (before[name][0], after[name][0]) for name in before}
 
-    def optimize_if_fragmented(self, min_small_fragments: int = SMALL_FRAGMENTS_TO_COMPACT,
-                               ) -> dict[str, tuple[int, int]]:
+    def optimize_if_fragmented(self, min_small_fragments: int | None = None) -> dict[str, tuple[int, int]]:
         """optimize() only the tables with many small fragments: cheap enough to call after every run."""
-        due = [name for name, (_, small) in self.fragment_counts().items() if small >= min_small_fragments]
+        threshold = SMALL_FRAGMENTS_TO_COMPACT if min_small_fragments is None else min_small_fragments
+        due = [name for name, (_, small) in self.fragment_counts().items() if small >= threshold]
         return self.optimize(due) if due else {}
 
     # --- settings --------------------------------------------------------------------------

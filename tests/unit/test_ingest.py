@@ -80,3 +80,15 @@ def test_csv_problems(lab, tmp_path):
     assert reasons["b.png"][0] == "rejected" and "'..'" in reasons["b.png"][1]
     assert reasons["c.png"][0] == "rejected" and "twice" in reasons["c.png"][1]
     assert json.loads(lab.store.items().iloc[0]["extra"]) == {}
+
+
+def test_many_small_uploads_are_compacted_and_keep_every_item(lab, tmp_path, monkeypatch):
+    monkeypatch.setattr("core.store.SMALL_FRAGMENTS_TO_COMPACT", 4)
+    names = [f"{colour}-{shape}" for colour in ("red", "blue", "green") for shape in ("square", "circle")]
+    for name in names:  # one upload per image, as a merchandiser dropping files one at a time would
+        colour, shape = name.split("-")
+        (tmp_path / f"{name}.png").write_bytes(png_bytes(colour, shape=shape))
+        ingest(lab.store, lab.images, [tmp_path / f"{name}.png"])
+    fragments, _ = lab.store.fragment_counts(["items"])["items"]
+    assert fragments < len(names)
+    assert sorted(lab.store.items()["sku"]) == sorted(names)
