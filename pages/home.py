@@ -33,17 +33,17 @@ with user_errors():
                 status.update(label=f"Sample ready: {report.ingest.summary()}", state="complete")
             st.rerun()
 
+    st.subheader("Representations")
+    st.dataframe(pd.DataFrame(summary.representations), hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left:
-        st.subheader("Representations")
-        st.dataframe(pd.DataFrame(summary.representations), hide_index=True, width="stretch")
         if summary.categories:
             st.subheader("Categories")
-            st.bar_chart(pd.Series(summary.categories, name="items"))
+            st.bar_chart(pd.Series(summary.categories, name="items"), horizontal=True)
     with right:
         st.subheader("Describers")
         for p in provider_status():
-            icon = "✅" if p.available else "⚪"
+            icon = ":material/check_circle:" if p.available else ":material/radio_button_unchecked:"
             st.markdown(f"{icon} **{p.label}** — {p.detail}")
         if not any(p.available and p.name != "offline" for p in provider_status()):
             st.warning("No LVLM key found: descriptions come from the **offline tagger — not an LVLM** "

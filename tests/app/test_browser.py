@@ -129,13 +129,20 @@ def open_nav(page, link: str, heading: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def settled(page) -> None:
+    """Wait until Streamlit has finished running the page script, so screenshots show the whole page."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
 def assert_no_exception(page, name: str) -> None:
+    settled(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert page.get_by_test_id("stException").count() == 0, f"{name} shows an exception"
 
 
 def test_home_shows_offline_notice(page):
-    page.get_by_text("not an LVLM").first.wait_for()
+    page.get_by_text("No LVLM key found").wait_for()
+    page.get_by_test_id("stVegaLiteChart").locator("canvas, svg").first.wait_for()  # the categories chart drew
     assert_no_exception(page, "home")
 
 
