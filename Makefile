@@ -9,10 +9,12 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install run test sample bench browser clean-workspace
 
+# maps-warmup: numba compiles UMAP's kernels into its disk cache now, not during a merchandiser's first map.
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m core maps-warmup
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)

@@ -146,6 +146,13 @@ def cmd_restore(lab: Lab, args: argparse.Namespace) -> None:
     print(f"{args.table}: version {args.version} restored as version {new}")
 
 
+def cmd_maps_warmup(_lab: None, _args: argparse.Namespace) -> None:
+    from core.maps import warm_up
+
+    warm_up()
+    print("map kernels compiled and cached")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Vitrine merchandising lab")
     common = argparse.ArgumentParser(add_help=False)
@@ -200,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--undo-delete", action="store_true", help="bring back the items removed by the last delete")
     p.set_defaults(fn=cmd_restore)
 
+    p = sub.add_parser("maps-warmup", help="compile UMAP's kernels into numba's disk cache (make install runs it)")
+    p.set_defaults(fn=cmd_maps_warmup, needs_lab=False)
+
     add_evaluate_command(sub, common)
     return parser
 
@@ -207,8 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        lab = open_lab(args.workspace)
-        args.fn(lab, args)
+        args.fn(open_lab(args.workspace) if getattr(args, "needs_lab", True) else None, args)
     except (VitrineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,20 +1,22 @@
 """2-D semantic maps: a UMAP of one representation, fitted once per (vectors, parameters) and reused.
 
-A fit is cached in memory and on disk under <workspace>/maps/: `<key>.npz` holds the coordinates (read back in
-milliseconds, without importing umap) and `<key>.pkl` the fitted model, unpickled only when a new vector has to be
-placed with `transform`. Catalogues with fewer than MIN_ITEMS vectors get a MapError rather than a meaningless map.
+The fit runs UMAP on the exact cosine k-nearest-neighbour graph, computed with numpy's BLAS, from a PCA start:
+no pynndescent index is built (or compiled by numba) and no eigendecomposition of the graph is needed. A fit is
+cached in memory and on disk under <workspace>/maps/ as `<key>.npz` (SKUs and coordinates, read back in
+milliseconds without importing umap). New vectors are placed the way UMAP's `transform` starts them, from their
+exact neighbours among the fitted vectors, so placing needs neither umap nor a pickled model. Catalogues with fewer
+than MIN_ITEMS vectors get a MapError rather than a meaningless map.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import threading
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,16 +28,16 @@ from core.models import FACETS
 from core.recommend import Matrix, item_attributes, load_matrix
 from core.store import table_slug
 
-MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2 and its spectral init fails below 4 points
-SPECTRAL_MIN_ITEMS = 16  # below this the graph is too small for a stable spectral start: start from random
-RECIPE = 1  # bump when the fitting recipe changes, so maps cached by an older recipe are not reused
+MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2, and fewer points make no map worth drawing
+N_EPOCHS = 200  # UMAP's own default above 10k items; its 500 below would make the layout 2.5x as slow
+RECIPE = 2  # bump when the fitting recipe changes, so maps cached by an older recipe are not reused
 NONE = "(none)"
 PROMPT_VERSION = "prompt_version"
 
 MEMORY_FITS = 16  # fits kept in memory per process; older ones are re-read from disk when needed
 DISK_FITS = 3  # fits kept on disk per representation; older ones (stale vectors or parameters) are deleted
 
-_FITS: dict[tuple[str, str], Fit] = {}  # (maps folder, key): a fit read from disk loads its model from there
+_FITS: dict[tuple[str, str], Fit] = {}  # (maps folder, key) -> fit, most recently used last
 _FIT_LOCK = threading.Lock()
 
 
@@ -45,35 +47,27 @@ class MapError(VitrineError):
 
 @dataclass
 class Fit:
-    """What a UMAP fit produces: one (x, y) per SKU, and the model (None until loaded from disk)."""
+    """What a UMAP fit produces: one (x, y) per SKU."""
 
     skus: list[str]
     xy: np.ndarray
-    model: Any = None
 
 
 @dataclass
 class Projection:
-    """A representation laid out in 2-D: points carry sku, x, y, title, category, facets and prompt_version."""
+    """A representation laid out in 2-D: points carry sku, x, y, title, category, facets and prompt_version;
+    vectors are the (unit) vectors the map was fitted on, row for row with the fit, for placing new ones."""
 
     representation: str
     key: str
     points: pd.DataFrame
-    dim: int
     n_neighbors: int
-    model_path: Path
+    vectors: np.ndarray = field(repr=False)
     _fit: Fit = field(repr=False)
 
     @property
-    def model(self) -> Any:
-        """The fitted umap.UMAP; unpickled on first use because importing umap alone takes seconds."""
-        if self._fit.model is None:
-            with _FIT_LOCK:
-                if self._fit.model is None:
-                    _umap_class()  # the import that also turns on numba's disk cache
-                    with self.model_path.open("rb") as fh:
-                        self._fit.model = pickle.load(fh)  # noqa: S301 - our own file in the user's workspace
-        return self._fit.model
+    def dim(self) -> int:
+        return self.vectors.shape[1]
 
 
 def project(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: float = 0.1,
@@ -93,25 +87,34 @@ def project(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: f
     with _FIT_LOCK:
         fit = _FITS.pop((str(folder), key), None) or _read(folder, key)
         if fit is None:
-            model = _fit(m.vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
-            fit = Fit(list(m.skus), np.asarray(model.embedding_, dtype=np.float32), model)
+            fit = Fit(list(m.skus), _fit(m.vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed))
             _write(folder, key, fit)
         _FITS[str(folder), key] = fit  # most recently used last
         while len(_FITS) > MEMORY_FITS:
             _FITS.pop(next(iter(_FITS)))
-    return Projection(representation, key, _points(lab, fit), m.vectors.shape[1], n_neighbors,
-                      folder / f"{key}.pkl", fit)
+    return Projection(representation, key, _points(lab, fit), n_neighbors, m.vectors, fit)
 
 
 def place(projection: Projection, vectors: np.ndarray) -> np.ndarray:
-    """(n, 2) map positions for new vectors via the fitted model's transform; the fitted map is left as it is."""
+    """(n, 2) map positions for new vectors, where UMAP's `transform` starts them; the fitted map is left as it is.
+
+    Each vector goes to the membership-weighted mean of its n_neighbors nearest fitted items' positions (onto an
+    item it duplicates). `transform` would then nudge it for a few dozen epochs; that refinement is skipped, so
+    placing is one matrix product without importing umap.
+    """
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     if vectors.shape[0] == 0:
         return np.zeros((0, 2), np.float32)
     if vectors.shape[1] != projection.dim:
         raise MapError(f"cannot place {vectors.shape[1]}-d vectors on the {projection.dim}-d map of "
                        f"{projection.representation!r}")
-    return np.asarray(projection.model.transform(normalise(vectors)), dtype=np.float32)
+    indices, dists = _neighbours(normalise(vectors), projection.vectors, projection.n_neighbors)
+    weights = np.exp(-dists / _bandwidths(dists, projection.n_neighbors)[:, None])
+    xy = projection._fit.xy
+    placed = np.einsum("ij,ijk->ik", weights / weights.sum(axis=1, keepdims=True), xy[indices])
+    duplicate = dists[:, 0] < 1e-6  # the item's own vector, up to float32 rounding
+    placed[duplicate] = xy[indices[duplicate, 0]]
+    return placed.astype(np.float32)
 
 
 def colour_options(points: pd.DataFrame) -> list[str]:
@@ -129,19 +132,58 @@ def cache_key(m: Matrix, **params: object) -> str:
     return f"{table_slug(m.name).removeprefix('vec_')}-{h.hexdigest()[:24]}"
 
 
-def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> Any:
+def warm_up() -> None:
+    """Fit a tiny map so that numba compiles UMAP's kernels into its disk cache (run by `make install`)."""
+    vectors = normalise(np.random.default_rng(0).standard_normal((64, 8)).astype(np.float32))
+    _fit(vectors, n_neighbors=15, min_dist=0.1, seed=0)
+
+
+def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:
+    """(n, 2) UMAP layout of unit vectors from their exact cosine neighbour graph and a PCA start."""
     umap_class = _umap_class()
-    init = "spectral" if len(vectors) >= SPECTRAL_MIN_ITEMS else "random"
-    return umap_class(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine", random_state=seed,
-                      init=init, n_jobs=1).fit(vectors)
+    indices, dists = _neighbours(vectors, vectors, n_neighbors)
+    with warnings.catch_warnings():  # umap warns that without a search index it cannot `transform`: we place
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        model = umap_class(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine", random_state=seed,
+                           init="pca", n_epochs=N_EPOCHS, n_jobs=1, precomputed_knn=(indices, dists))
+        return np.asarray(model.fit(vectors).embedding_, dtype=np.float32)
+
+
+def _neighbours(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray,
+                                                                                                  np.ndarray]:
+    """Exact cosine k nearest neighbours of unit queries among unit vectors, nearest first: (int32 indices,
+    float32 distances). Chunked BLAS products bound the memory; on 10k items this beats building an ANN index."""
+    indices = np.empty((len(queries), k), np.int32)
+    dists = np.empty((len(queries), k), np.float32)
+    for start in range(0, len(queries), chunk):
+        sims = queries[start:start + chunk] @ vectors.T
+        top = np.argpartition(sims, -k, axis=1)[:, -k:]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1)
+        indices[start:start + chunk] = np.take_along_axis(top, order, axis=1)
+        dists[start:start + chunk] = np.maximum(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0)
+    return indices, dists
+
+
+def _bandwidths(dists: np.ndarray, k: int) -> np.ndarray:
+    """Per-row sigma with sum_j exp(-d_j / sigma) = log2(k) over all but the nearest neighbour: umap's
+    smooth_knn_dist as `transform` calls it (local connectivity 0), as a vectorised bisection."""
+    target = np.log2(k)
+    lo, hi, mid = np.zeros(len(dists)), np.full(len(dists), np.inf), np.ones(len(dists))
+    for _ in range(64):
+        above = np.exp(-dists[:, 1:] / mid[:, None]).sum(axis=1) > target
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+        mid = np.where(np.isinf(hi), mid * 2, (lo + hi) / 2)
+    return np.maximum(mid, 1e-3 * dists.mean())  # umap's MIN_K_DIST_SCALE floor
 
 
 @cache
 def _umap_class() -> type:
     """Import umap lazily and let numba cache its kernels on disk.
 
-    umap-learn compiles its parallel kernels without cache=True, which costs ~20-30 s in every new process;
-    with numba's on-disk cache switched on, only the first process on a machine pays for the compilation.
+    umap-learn compiles its kernels without cache=True, which costs seconds in every new process; with numba's
+    on-disk cache switched on, only the first process on a machine (or `make install`'s warm_up) pays for them.
     """
     import umap
     import umap.distances
@@ -162,50 +204,40 @@ def _umap_class() -> type:
 
 
 def _read(folder: Path, key: str) -> Fit | None:
-    """Coordinates from disk when both files of an earlier fit are there; the model stays on disk."""
-    coords, model = folder / f"{key}.npz", folder / f"{key}.pkl"
-    if not (coords.exists() and model.exists()):
+    """Coordinates of an earlier fit from disk, if there is one."""
+    coords = folder / f"{key}.npz"
+    if not coords.exists():
         return None
     with np.load(coords, allow_pickle=False) as data:
         return Fit([str(s) for s in data["skus"]], data["xy"].astype(np.float32))
 
 
 def _write(folder: Path, key: str, fit: Fit) -> None:
-    """Model first, coordinates last (each via tmp + rename), so a crash never leaves a readable half-fit;
-    then only the newest DISK_FITS fits of the representation are kept."""
+    """Coordinates via tmp + rename, so a crash never leaves a readable half-fit; then only the newest DISK_FITS
+    fits of the representation are kept (with any other file of an older fit, such as recipe 1's model pickle)."""
     folder.mkdir(parents=True, exist_ok=True)
-    model_tmp = folder / f"{key}.pkl.tmp"
-    with model_tmp.open("wb") as fh:
-        pickle.dump(fit.model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    model_tmp.replace(folder / f"{key}.pkl")
     coords_tmp = folder / f"{key}.tmp.npz"
     np.savez(coords_tmp, skus=np.asarray(fit.skus, dtype=str), xy=fit.xy)
     coords_tmp.replace(folder / f"{key}.npz")
     slug = key.rsplit("-", 1)[0]
     older = sorted(folder.glob(f"{slug}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[DISK_FITS:]
     for stale in older:
-        stale.unlink(missing_ok=True)
-        stale.with_suffix(".pkl").unlink(missing_ok=True)
+        for path in folder.glob(f"{stale.stem}.*"):
+            path.unlink(missing_ok=True)
 
 
 def _points(lab: Lab, fit: Fit) -> pd.DataFrame:
     """Coordinates joined with the current item metadata (titles can change without the vectors changing)."""
-    items = lab.store.items().set_index("sku")
+    xy = fit.xy.astype(np.float64)
+    points = pd.DataFrame({"sku": fit.skus, "x": xy[:, 0], "y": xy[:, 1]}).merge(
+        lab.store.items()[["sku", "title", "category", "image_sha256"]], on="sku", how="left")
+    points["title"] = points["title"].fillna("")
+    points["category"] = points["category"].fillna(NONE)
     attrs = item_attributes(lab)
-    runs = _prompt_coverage(lab)
-    rows = []
-    for sku, (x, y) in zip(fit.skus, fit.xy, strict=True):
-        item = items.loc[sku] if sku in items.index else None
-        facets = attrs.get(sku, {})
-        sha = "" if item is None else item["image_sha256"]
-        rows.append({
-            "sku": sku, "x": float(x), "y": float(y),
-            "title": "" if item is None else item["title"],
-            "category": NONE if item is None else item["category"],
-            **{f: ", ".join(facets.get(f, [])) or NONE for f in FACETS},
-            PROMPT_VERSION: runs.get(sha, NONE),
-        })
-    return pd.DataFrame(rows)
+    for facet in FACETS:
+        points[facet] = [", ".join(attrs.get(sku, {}).get(facet, [])) or NONE for sku in fit.skus]
+    points[PROMPT_VERSION] = points.pop("image_sha256").map(_prompt_coverage(lab)).fillna(NONE)
+    return points
 
 
 def _prompt_coverage(lab: Lab) -> dict[str, str]:
