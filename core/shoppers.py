@@ -4,6 +4,7 @@ recommendation lists compare across representations or react to losing one histo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,15 @@ def sample_shoppers(lab: Lab) -> dict[str, list[str]]:
     path = lab.workspace.interactions_csv
     if not path.exists():
         return {}
+    stat = path.stat()
+    return {sid: list(skus) for sid, skus in _histories(path, stat.st_mtime_ns, stat.st_size, stat.st_ino).items()}
+
+
+@lru_cache(maxsize=8)
+def _histories(path: Path, mtime_ns: int, size: int, inode: int) -> dict[str, tuple[str, ...]]:
+    """Parsed once per version of the file (the app asks on every rerun); a rewrite changes the stat key."""
     interactions = load_interactions(path).sort_values("timestamp", kind="stable")
-    return {str(sid): group["sku"].tolist() for sid, group in interactions.groupby("shopper_id", sort=True)}
+    return {str(sid): tuple(group["sku"]) for sid, group in interactions.groupby("shopper_id", sort=True)}
 
 
 def simulate(lab: Lab, history: list[str], k: int, representation: str) -> Shopper:

@@ -40,59 +40,50 @@ def show_list(shopper: Shopper, k: int) -> None:
                  column_config={"score": st.column_config.NumberColumn(format="%.3f")})
 
 
-with user_errors():
-    reps = list_representations(lab)
-    reps = reps[reps["count"] > 0]
-    items = lab.store.items()
-    if reps.empty or items.empty:
-        st.info("No vectors yet: add items and describe them on the Catalog page.")
-        st.stop()
-    titles = dict(zip(items["sku"], items["title"], strict=True))
+@st.fragment
+def shopper_view(source: str, rep_a: str, rep_b: str | None, k: int, titles: dict[str, str],
+                 items: pd.DataFrame) -> None:
+    """Who the shopper is and what they are shown: picking another shopper reruns only this part of the page."""
+    with user_errors():
+        history: list[str] = []
+        persona = ""
+        if source == PICKED:
+            history = st.multiselect("History items (oldest first)", list(titles), key="shopper_history",
+                                     format_func=lambda s: f"{s} · {titles[s]}", placeholder="What the shopper bought")
+        elif source == PERSONA:
+            persona = st.text_input("Persona", placeholder="minimalist office wear, natural fabrics",
+                                    key="shopper_persona")
+        else:
+            shoppers = sample_shoppers(lab)
+            if not shoppers:
+                st.info("This workspace has no interactions.csv (shopper_id, sku, timestamp) to load shoppers from.")
+                return
+            shopper_id = st.selectbox("Sample shopper", list(shoppers), key="shopper_sample",
+                                      format_func=lambda s: f"{s} ({len(shoppers[s])} interactions)")
+            history = shoppers[shopper_id]
+        if unknown := [s for s in dict.fromkeys(history) if s not in titles]:
+            st.caption(f"{len(unknown)} history SKU(s) are not in the catalogue and are ignored: "
+                       f"{', '.join(unknown[:10])}" + (" …" if len(unknown) > 10 else ""))
+        if history:
+            show_history(source, history, titles, items)
+        if not history and not persona.strip():
+            st.caption("Pick history items, write a persona, or load a sample shopper to see recommendations.")
+            return
+        recommendations(history, persona, rep_a, rep_b, k, titles)
 
-    if (sent := st.session_state.pop("shopper_id", None)) is not None:  # "open in simulator" from Evaluation
-        st.session_state["shopper_source"] = SAMPLE
-        st.session_state["shopper_sample"] = sent
-    source = st.radio("Build the shopper from", [PICKED, PERSONA, SAMPLE], horizontal=True, key="shopper_source")
-    text_only = source == PERSONA  # a persona is text: it cannot be compared with image features
-    names = reps.loc[reps["kind"] != "visual", "name"].tolist() if text_only else reps["name"].tolist()
-    if not names:
-        st.info("A persona needs a description or title representation.")
-        st.stop()
-    default = default_representation(lab)
-    left, middle, right = st.columns([2, 2, 1])
-    rep_a = left.selectbox("Representation", names, index=names.index(default) if default in names else 0,
-                           key="shopper_rep")
-    rep_b = middle.selectbox("Compare with", [n for n in names if n != rep_a], index=None,
-                             placeholder="(no comparison)", key="shopper_rep_b")
-    k = right.slider("k", 1, 30, 10, key="shopper_k")
 
-    history: list[str] = []
-    persona = ""
-    if source == PICKED:
-        history = st.multiselect("History items (oldest first)", list(titles), key="shopper_history",
-                                 format_func=lambda s: f"{s} · {titles[s]}", placeholder="What the shopper bought")
-    elif source == PERSONA:
-        persona = st.text_input("Persona", placeholder="minimalist office wear, natural fabrics", key="shopper_persona")
-    else:
-        shoppers = sample_shoppers(lab)
-        if not shoppers:
-            st.info("This workspace has no interactions.csv (shopper_id, sku, timestamp) to load shoppers from.")
-            st.stop()
-        shopper_id = st.selectbox("Sample shopper", list(shoppers),
-                                  format_func=lambda s: f"{s} ({len(shoppers[s])} interactions)", key="shopper_sample")
-        history = shoppers[shopper_id]
-    if unknown := [s for s in dict.fromkeys(history) if s not in titles]:
-        st.caption(f"{len(unknown)} history SKU(s) are not in the catalogue and are ignored: {', '.join(unknown[:10])}"
-                   + (" …" if len(unknown) > 10 else ""))
-    if history:
-        with st.expander(f"History: {len(history)} item(s)", expanded=source == PICKED):
+def show_history(source: str, history: list[str], titles: dict[str, str], items: pd.DataFrame) -> None:
+    """The history's thumbnails, drawn only while the expander is open (a closed one is just its label)."""
+    box = st.expander(f"History: {len(history)} item(s)", expanded=source == PICKED, on_change="rerun",
+                      key=f"shopper_history_open_{source}")
+    if box.open:
+        with box:
             picked = items.set_index("sku").reindex([s for s in dict.fromkeys(history) if s in titles]).reset_index()
             thumb_grid(lab, picked, columns=8)
 
-    if not history and not persona.strip():
-        st.caption("Pick history items, write a persona, or load a sample shopper to see recommendations.")
-        st.stop()
 
+def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | None, k: int,
+                    titles: dict[str, str]) -> None:
     def build(representation: str) -> Shopper:
         if persona.strip():
             return persona_profile(lab, persona, representation, k)
@@ -131,3 +122,32 @@ with user_errors():
         fig = map_figure(projection.points, "category", extra=pd.DataFrame([{"label": label, "x": xy[0], "y": xy[1]}]),
                          highlight={"history": history, "recommended": [r.sku for r in shopper.recommendations]})
         show_map(fig, "shopper_map")
+
+
+with user_errors():
+    reps = list_representations(lab)
+    reps = reps[reps["count"] > 0]
+    items = lab.store.items()
+    if reps.empty or items.empty:
+        st.info("No vectors yet: add items and describe them on the Catalog page.")
+        st.stop()
+    titles = dict(zip(items["sku"], items["title"], strict=True))
+
+    if (sent := st.session_state.pop("shopper_id", None)) is not None:  # "open in simulator" from Evaluation
+        st.session_state["shopper_source"] = SAMPLE
+        st.session_state["shopper_sample"] = sent
+    source = st.radio("Build the shopper from", [PICKED, PERSONA, SAMPLE], horizontal=True, key="shopper_source")
+    text_only = source == PERSONA  # a persona is text: it cannot be compared with image features
+    names = reps.loc[reps["kind"] != "visual", "name"].tolist() if text_only else reps["name"].tolist()
+    if not names:
+        st.info("A persona needs a description or title representation.")
+        st.stop()
+    default = default_representation(lab)
+    left, middle, right = st.columns([2, 2, 1])
+    rep_a = left.selectbox("Representation", names, index=names.index(default) if default in names else 0,
+                           key="shopper_rep")
+    rep_b = middle.selectbox("Compare with", [n for n in names if n != rep_a], index=None,
+                             placeholder="(no comparison)", key="shopper_rep_b")
+    k = right.slider("k", 1, 30, 10, key="shopper_k")
+
+    shopper_view(source, rep_a, rep_b, k, titles, items)

@@ -37,6 +37,18 @@ def test_interactions_load_and_histories_are_time_ordered(stocked_lab):
         shopper_history(interactions, "S9")
 
 
+def test_sample_shoppers_follow_a_rewritten_interactions_file(stocked_lab):
+    path = stocked_lab.workspace.interactions_csv
+    path.write_text(INTERACTIONS)
+    assert sorted(sample_shoppers(stocked_lab)) == ["S1", "S2"]
+    sample_shoppers(stocked_lab)["S1"].append("X")  # callers get their own lists
+    assert sample_shoppers(stocked_lab)["S1"] == ["A1", "A2", "B1"]
+    path.write_text(INTERACTIONS + "S3,A1,2026-01-06T10:00:00Z\n")
+    assert sample_shoppers(stocked_lab)["S3"] == ["A1"]
+    path.unlink()
+    assert sample_shoppers(stocked_lab) == {}
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("customer,sku,timestamp\nS1,A1,2026-01-01\n", "missing column.*shopper_id"),
     ("shopper_id,sku\nS1,A1\n", "missing column.*timestamp"),
