@@ -26,7 +26,7 @@ from core.errors import VitrineError
 from core.lab import Lab
 from core.models import FACETS
 from core.recommend import Matrix, item_attributes, load_matrix
-from core.store import table_slug
+from core.store import ITEM_SCHEMA, table_slug
 
 MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2, and fewer points make no map worth drawing
 N_EPOCHS = 200  # UMAP's own default above 10k items; its 500 below would make the layout 2.5x as slow
@@ -230,7 +230,8 @@ def _points(lab: Lab, fit: Fit) -> pd.DataFrame:
     """Coordinates joined with the current item metadata (titles can change without the vectors changing)."""
     xy = fit.xy.astype(np.float64)
     points = pd.DataFrame({"sku": fit.skus, "x": xy[:, 0], "y": xy[:, 1]}).merge(
-        lab.store.items()[["sku", "title", "category", "image_sha256"]], on="sku", how="left")
+        lab.store.frame("items", ITEM_SCHEMA)[["sku", "title", "category", "image_sha256"]], on="sku",
+        how="left")  # the stored columns only: Store.items() would also parse every item's extra JSON
     points["title"] = points["title"].fillna("")
     points["category"] = points["category"].fillna(NONE)
     attrs = item_attributes(lab)
