@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from core.prompts import PromptVersion
 Progress = Callable[[int, int, str], None]
 FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
 BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
+BATCHES_IN_FLIGHT = 2  # in order; one batch's CNN overlaps the next one's decoding, tagging and rendering
 
 
 @dataclass
@@ -97,15 +99,22 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
 
 
 def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, concurrency: int):
-    """Yield descriptions as they finish: batched for describe_many providers, threaded otherwise."""
+    """Yield descriptions: describe_many providers in batches, in order, the next batch already under way;
+    others one call per item on threads, as they finish."""
     many = getattr(describer, "describe_many", None)
     if many is not None:
-        for i in range(0, len(todo), BATCH_SIZE):
-            batch = todo[i:i + BATCH_SIZE]
-            try:
-                yield from many(batch, prompt)
-            except Exception:  # noqa: BLE001 - isolate the bad item(s) by describing one at a time
-                yield from (_safe_describe(describer, ref, prompt) for ref in batch)
+        batches = [todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)]
+        with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="vitrine-describe") as pool:
+            ahead = deque(pool.submit(many, batch, prompt) for batch in batches[:BATCHES_IN_FLIGHT])
+            for i, batch in enumerate(batches):
+                future = ahead.popleft()
+                if i + BATCHES_IN_FLIGHT < len(batches):
+                    ahead.append(pool.submit(many, batches[i + BATCHES_IN_FLIGHT], prompt))
+                try:
+                    described = future.result()
+                except Exception:  # noqa: BLE001 - isolate the bad item(s) by describing one at a time
+                    described = (_safe_describe(describer, ref, prompt) for ref in batch)
+                yield from described
         return
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [pool.submit(_safe_describe, describer, ref, prompt) for ref in todo]

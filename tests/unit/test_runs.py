@@ -1,5 +1,7 @@
+from core import runs
 from core.representations import build_title, list_representations, run_name
-from core.runs import run_prompt
+from core.runs import describe_items, run_prompt, select_items
+from tests.fakes import FakeDescriber
 
 
 def test_rerun_makes_zero_provider_calls(stocked_lab, fake_describer):
@@ -59,3 +61,24 @@ def test_missing_key_stops_the_run_and_caches_nothing(stocked_lab, fake_describe
     with pytest.raises(ConfigError, match="FAKE_API_KEY"):
         run_prompt(stocked_lab, stocked_lab.prompts.get("preference"), "fake", concurrency=1)
     assert stocked_lab.store.descriptions().empty
+
+
+def test_batches_run_ahead_yet_finish_in_order_and_a_failed_batch_is_retried_item_by_item(stocked_lab,
+                                                                                          monkeypatch):
+    items = select_items(stocked_lab)
+    order = list(dict.fromkeys(items["image_sha256"]))
+
+    class Batched(FakeDescriber):
+        def describe_many(self, images, prompt):
+            if images[0].sha256 == order[2]:
+                raise RuntimeError("batch exploded")
+            return [self.describe(ref, prompt) for ref in images]
+
+    monkeypatch.setattr(runs, "BATCH_SIZE", 2)  # three batches, two in flight
+    seen: list[str] = []
+    describer = Batched()
+    report = describe_items(stocked_lab, items, stocked_lab.prompts.get("preference"), describer,
+                            progress=lambda done, total, sha: seen.append(sha))
+    assert seen == order and (report.calls, report.failed) == (len(order), 0)
+    assert sorted(sha for sha, _ in describer.calls) == sorted(order)  # the failed batch's items, once each
+    assert len(stocked_lab.store.descriptions()) == len(order)
