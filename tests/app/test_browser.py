@@ -181,6 +181,10 @@ def test_shopper_simulation_shows_recommendations(page):
         time.sleep(0.5)  # thumbnails stream in one by one
     assert len(scores) == 10
     assert scores == sorted(scores, reverse=True)
+    history = page.get_by_test_id("stExpander").filter(has_text="History:")
+    assert history.get_by_test_id("stImage").count() == 0  # closed: its thumbnails are not drawn
+    history.get_by_text("History:").click()
+    history.get_by_test_id("stImage").first.wait_for()  # opening it reruns the shopper part and draws them
     assert_no_exception(page, "shopper_simulated")
 
 

@@ -80,3 +80,17 @@ def test_persona_cannot_use_visual_features(app_lab):
     assert "visual" in at.selectbox(key="shopper_rep").options
     at.radio(key="shopper_source").set_value("Persona text").run()
     assert "visual" not in at.selectbox(key="shopper_rep").options
+
+
+def test_history_thumbnails_are_drawn_only_while_the_expander_is_open(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.multiselect(key="shopper_history").set_value(["A1", "B1"]).run()
+    assert len(at.expander[0].get("image")) == 2  # picked items: the history starts open
+    at.radio(key="shopper_source").set_value("Sample shopper").run()
+    at.selectbox(key="shopper_sample").set_value("S1").run()
+    assert at.expander[0].label == "History: 3 item(s)"
+    assert not at.expander[0].get("image")  # a sample shopper's history starts closed: just its label
+    at.session_state["shopper_history_open_Sample shopper"] = True  # what opening it in the browser sets
+    at.run()
+    assert len(at.expander[0].get("image")) == 3
+    assert len(rec_table(at)) == 3
