@@ -1,17 +1,18 @@
 """P6: app responsiveness in a real browser (Playwright + Debian's chromium) on a 5,000-item workspace.
 
-Usage: python bench/app_browser.py [--write] [--repeats 3] [--workspace DIR]
+Usage: python bench/app_browser.py [--write] [--repeats 3] [--updates 10] [--workspace DIR]
 
 The workspace: the 1,000-image sample catalogue of P4 (generated once into /tmp), each image listed under five
-SKUs with its own title (5,000 items), described by the offline provider and embedded with MiniLM. Timed from
-the browser: clicking a page in the sidebar until its heading is shown and Streamlit has stopped running the
-script (first render), and on the Shopper Simulator, picking a sample shopper until all ten recommendations
-are on screen (a shopper update).
+SKUs with its own title (5,000 items), described by the offline provider and embedded with MiniLM; --workspace
+keeps it for later runs. Timed from the browser: clicking a page in the sidebar until its heading is shown and
+Streamlit has finished running the script (first render), and on the Shopper Simulator, picking another sample
+shopper until its ten recommendations are on screen with their thumbnails loaded (a shopper update).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -71,6 +72,12 @@ def workspace(root: Path) -> tuple[Path, float | None]:
     build_workspace(root)
     done.touch()
     return root, time.perf_counter() - started
+
+
+def umap_kernels_cached() -> bool:
+    """Whether numba's on-disk cache already holds umap's kernels (else the first map also compiles them)."""
+    spec = importlib.util.find_spec("umap")
+    return any(Path(p, "__pycache__").glob("*.nbi") for p in spec.submodule_search_locations or [])
 
 
 def serve(ws: Path) -> tuple[subprocess.Popen, str]:
@@ -140,7 +147,8 @@ def measure(url: str, repeats: int, shoppers: list[str]) -> tuple[list[dict], di
         rows = visit_pages(page, repeats)
         updates = shopper_updates(page, shoppers)
         browser.close()
-    return rows, {"first": updates[0], "median": statistics.median(updates[1:]), "cold_start": cold}
+    return rows, {"first": updates[0], "median": statistics.median(updates[1:]), "max": max(updates[1:]),
+                  "updates": updates, "cold_start": cold}
 
 
 def open_page(page, link: str, heading: str) -> float:  # noqa: ANN001
@@ -162,7 +170,7 @@ def visit_pages(page, repeats: int) -> list[dict]:  # noqa: ANN001
     for link, values in times.items():
         warm = statistics.median(values[1:])
         rows.append({"page": link, "first visit": f"{values[0]:.2f} s", "warm (median)": f"{warm:.2f} s",
-                     "< 3 s": "met" if warm < 3 else "missed"})
+                     "< 3 s": "met" if warm < 3 else "missed", "first visit < 3 s": "yes" if values[0] < 3 else "no"})
     return rows
 
 
@@ -202,24 +210,38 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="vitrine-p6-") as tmp:
         ws, build_s = workspace(args.workspace or Path(tmp) / "ws")
+        numba_cached = umap_kernels_cached()
         proc, url = serve(ws)
         try:
             rows, shopper = measure(url, args.repeats, sorted(sample_shoppers(open_lab(ws)))[:args.updates + 2])
         finally:
             proc.terminate()
             proc.wait(30)
+    shopper["numba_cached"] = numba_cached
     built = f"built in {build_s:.0f} s" if build_s is not None else "built by an earlier run"
     verdict = "met" if shopper["median"] < 0.5 else "missed"
-    text = f"""`streamlit run app.py` on a {COPIES * 1000:,}-item workspace ({built}, not counted),
-driven by headless Debian chromium through Playwright. A page counts as rendered when its heading is shown
-and Streamlit's "running" indicator is gone. The first visit of each page includes loading models and filling
-caches; the target applies to the warm median of {args.repeats} further visits. Opening the app took
-{shopper['cold_start']:.1f} s.
+    slow = [r["page"] for r in rows if float(r["first visit"].split()[0]) >= 3]
+    text = f"""`streamlit run app.py` (served as deployed: no file watcher) on a {COPIES * 1000:,}-item workspace
+({built}, not counted), driven by headless Debian chromium through Playwright. A page counts as rendered
+when its heading is shown and Streamlit reports the script run finished (`data-test-script-state="notRunning"` on
+the app root; an earlier version of this bench waited for the status widget to vanish, which only appears after
+a run has gone on a while, so a 10 s UMAP fit read as 0.3 s). Each page's first visit includes loading models
+and filling caches; the < 3 s target is judged on the warm median of {args.repeats} further visits, and the
+last column says which first visits also stay under 3 s. Pages are visited in table order, so a first visit
+can include work the page before left behind (the Shopper Simulator follows the map's first fit and its 5,000-point
+plot). The Semantic Map's first visit fits UMAP on all
+{COPIES * 1000:,} vectors (no fitted map on disk: the bench deletes it); umap's numba kernels were
+{"already in numba's on-disk cache" if shopper["numba_cached"] else "compiled in this run (no on-disk cache yet)"}.
+Opening the app took {shopper['cold_start']:.1f} s.
 
-{table(rows, ["page", "first visit", "warm (median)", "< 3 s"])}
+{table(rows, ["page", "first visit", "warm (median)", "< 3 s", "first visit < 3 s"])}
 
-Shopper update (Shopper Simulator, pick another sample shopper until the recommendations are redrawn):
-first {shopper['first']:.2f} s, then median {shopper['median']:.2f} s: < 0.5 s **{verdict}**.
+{"First visits over 3 s: " + ", ".join(slow) + "." if slow else "Every first visit stays under 3 s."}
+
+Shopper update (Shopper Simulator, sample shoppers): from pressing the mouse on another shopper in the
+drop-down until that shopper's ten recommendations are on screen with every thumbnail loaded, timed in the
+page's own clock: first {shopper['first']:.2f} s, then median {shopper['median']:.2f} s (max {shopper['max']:.2f} s)
+over {len(shopper['updates']) - 1} further shoppers: < 0.5 s **{verdict}**.
 """
     print(text)
     if args.write:

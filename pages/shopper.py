@@ -84,6 +84,7 @@ def show_history(source: str, history: list[str], titles: dict[str, str], items:
 
 def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | None, k: int,
                     titles: dict[str, str]) -> None:
+    """The top-k (beside a second representation's, if chosen), and the optional sensitivity table and map."""
     def build(representation: str) -> Shopper:
         if persona.strip():
             return persona_profile(lab, persona, representation, k)
