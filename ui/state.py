@@ -25,7 +25,18 @@ def workspace_path() -> str:
     return st.session_state.get("workspace") or os.environ.get("VITRINE_WORKSPACE") or "workspace"
 
 
+def _route_through_app() -> None:
+    """A fresh server's first deep link (e.g. /catalog) is routed by the pages/ folder, bypassing app.py's
+    st.navigation until some session opens "/"; switch to st.navigation routing and rerun the same URL."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:  # what st.navigation itself clears on its first call
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_lab() -> Lab:
+    _route_through_app()
     if LAB_KEY in st.session_state:
         return st.session_state[LAB_KEY]
     return _open(workspace_path())

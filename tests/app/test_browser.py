@@ -79,6 +79,15 @@ def served(sample_workspace, tmp_path_factory):
     shutil.copytree(sample_workspace, ws)
     listener = LeakListener()
     hostile = plant_hostile_description(ws, listener.port)
+    proc, url = start_streamlit(ws)
+    yield {"url": url, "listener": listener, "hostile": hostile, "workspace": ws}
+    proc.terminate()
+    proc.wait(timeout=20)
+    listener.server.shutdown()
+
+
+def start_streamlit(ws: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a workspace, without LVLM keys, once its health check answers."""
     port = free_port()
     env = {**os.environ, "VITRINE_WORKSPACE": str(ws), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
@@ -91,16 +100,11 @@ def served(sample_workspace, tmp_path_factory):
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stdout.read()[-3000:]}")
-    yield {"url": url, "listener": listener, "hostile": hostile, "workspace": ws}
-    proc.terminate()
-    proc.wait(timeout=20)
-    listener.server.shutdown()
+    proc.kill()
+    pytest.fail(f"streamlit did not start: {proc.stdout.read()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +134,9 @@ def open_nav(page, link: str, heading: str) -> None:
 
 
 def settled(page) -> None:
-    """Wait until Streamlit has finished running the page script, so screenshots show the whole page."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    """Wait until Streamlit has finished running the page script, so screenshots show the whole page
+    (the status widget appears only after a while, so its absence proves nothing)."""
+    page.locator("[data-test-script-state='notRunning']").first.wait_for(state="attached")
 
 
 def assert_no_exception(page, name: str) -> None:
@@ -198,3 +203,21 @@ def test_hostile_model_output_is_shown_literally_and_fetches_nothing(page, serve
     assert served["listener"].hits == []
     assert page.locator("img[src='x']").count() == 0
     assert_no_exception(page, "qa_hostile")
+
+
+def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, tmp_path):
+    """A bookmarked page URL as a new server's first request still goes through app.py's st.navigation,
+    not Streamlit's file-based pages/ routing (which would list 'app', 'cold start', ...)."""
+    proc, url = start_streamlit(tmp_path / "ws")
+    try:
+        fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+        fresh.goto(f"{url}/cold_start")
+        nav = fresh.get_by_test_id("stSidebarNav")
+        nav.get_by_text("Cold-start Preview", exact=True).wait_for()
+        fresh.get_by_role("heading", name="Cold-start preview").first.wait_for()
+        settled(fresh)
+        assert nav.get_by_text("app", exact=True).count() == 0
+        fresh.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
