@@ -14,8 +14,10 @@ import hashlib
 import json
 import threading
 import warnings
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,7 @@ DISK_FITS = 3  # fits kept on disk per representation; older ones (stale vectors
 
 _FITS: dict[tuple[str, str], Fit] = {}  # (maps folder, key) -> fit, most recently used last
 _FIT_LOCK = threading.Lock()
+_PENDING: dict[tuple[str, str], Future] = {}  # (maps folder, key) -> a fit under way in a worker process
 
 
 class MapError(VitrineError):
@@ -73,26 +76,39 @@ class Projection:
 def project(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: float = 0.1,
             seed: int = 42) -> Projection:
     """UMAP (cosine) of a representation's vectors; refits only when the vectors, SKUs or parameters change."""
-    if n_neighbors < 2:
-        raise MapError(f"n_neighbors must be at least 2 (got {n_neighbors})")
-    if not 0.0 <= min_dist <= 1.0:
-        raise MapError(f"min_dist must be between 0 and 1 (got {min_dist})")
-    m = load_matrix(lab, representation)
-    n = len(m.skus)
-    if n < MIN_ITEMS:
-        raise MapError(f"{representation!r} has {n} item vector(s); a map needs at least {MIN_ITEMS}")
-    n_neighbors = min(n_neighbors, n - 1)
-    key = cache_key(m, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
-    folder = lab.workspace.root / "maps"
+    m, params, folder, key = _identity(lab, representation, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
     with _FIT_LOCK:
+        pending = _PENDING.pop((str(folder), key), None)
+        if pending is not None:
+            pending.exception()  # wait for the worker; if it failed, the fit below runs here instead
         fit = _FITS.pop((str(folder), key), None) or _read(folder, key)
         if fit is None:
-            fit = Fit(list(m.skus), _fit(m.vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed))
-            _write(folder, key, fit)
+            fit = _fit_and_write(folder, key, list(m.skus), m.vectors, **params)
         _FITS[str(folder), key] = fit  # most recently used last
         while len(_FITS) > MEMORY_FITS:
             _FITS.pop(next(iter(_FITS)))
-    return Projection(representation, key, _points(lab, fit), n_neighbors, m.vectors, fit)
+    return Projection(representation, key, _points(lab, fit), params["n_neighbors"], m.vectors, fit)
+
+
+def prefit(lab: Lab, representation: str) -> Future | None:
+    """Start fitting a representation's default map in a worker process; None when fitted already or too small.
+
+    Called when the app opens, so that the Semantic Map's first visit finds its default map fitted (project()
+    waits for a fit under way rather than starting another). A process, not a thread: umap's numba kernels hold
+    the GIL for seconds, which would stall every page the server renders meanwhile.
+    """
+    try:
+        m, params, folder, key = _identity(lab, representation)
+    except MapError:
+        return None
+    with _FIT_LOCK:
+        if (str(folder), key) in _FITS or (folder / f"{key}.npz").exists():
+            return None
+        if (str(folder), key) not in _PENDING:
+            pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+            _PENDING[str(folder), key] = pool.submit(_fit_and_write, folder, key, list(m.skus), m.vectors, **params)
+            pool.shutdown(wait=False)  # the worker exits once the fit is written
+        return _PENDING[str(folder), key]
 
 
 def place(projection: Projection, vectors: np.ndarray) -> np.ndarray:
@@ -136,6 +152,28 @@ def warm_up() -> None:
     """Fit a tiny map so that numba compiles UMAP's kernels into its disk cache (run by `make install`)."""
     vectors = normalise(np.random.default_rng(0).standard_normal((64, 8)).astype(np.float32))
     _fit(vectors, n_neighbors=15, min_dist=0.1, seed=0)
+
+
+def _identity(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: float = 0.1,
+              seed: int = 42) -> tuple[Matrix, dict, Path, str]:
+    """The vectors, checked fit parameters, maps folder and cache key of a map."""
+    if n_neighbors < 2:
+        raise MapError(f"n_neighbors must be at least 2 (got {n_neighbors})")
+    if not 0.0 <= min_dist <= 1.0:
+        raise MapError(f"min_dist must be between 0 and 1 (got {min_dist})")
+    m = load_matrix(lab, representation)
+    n = len(m.skus)
+    if n < MIN_ITEMS:
+        raise MapError(f"{representation!r} has {n} item vector(s); a map needs at least {MIN_ITEMS}")
+    params = {"n_neighbors": min(n_neighbors, n - 1), "min_dist": min_dist, "seed": seed}
+    return m, params, lab.workspace.root / "maps", cache_key(m, **params)
+
+
+def _fit_and_write(folder: Path, key: str, skus: list[str], vectors: np.ndarray, **params: object) -> Fit:
+    """Fit and store a map (also the body of prefit's worker process)."""
+    fit = Fit(skus, _fit(vectors, **params))
+    _write(folder, key, fit)
+    return fit
 
 
 def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
+from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,7 @@ from core.models import Attributes
 from core.prompts import PromptError, PromptVersion
 from core.representations import run_name
 from core.runs import Progress, RunReport, run_prompt
-from core.store import DESCRIPTION_SCHEMA, now_iso, sql_str
+from core.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str
 from core.tagging import analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
 
 QA_TABLE = "qa_reviews"
@@ -39,9 +43,15 @@ REVIEW_SCHEMA = pa.schema([
 ])
 STATUSES = ("approved", "flagged", "edited")
 STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
-COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "thumbnail", "prompt_ref", "provider",
-           "model", "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at",
-           "error"]
+COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "prompt_ref", "provider", "model",
+           "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error"]
+COLOURS_TABLE = "image_colours"  # image sha -> its named foreground colours, analysed once per image
+COLOURS_RECIPE = 1  # bump when the colour analysis changes, so colours from an older analysis are redone
+COLOURS_SCHEMA = pa.schema([
+    ("image_sha256", pa.string()),
+    ("recipe", pa.int32()),
+    ("colours", pa.string()),  # JSON list of colour names, largest share first
+])
 
 MIN_WORDS = 5
 THUMB_SIDE = 64
@@ -86,7 +96,64 @@ def dominant_colour_names(image_path: str) -> tuple[str, ...]:
             rgb = analysis_pixels(img)
     except (OSError, ValueError):
         return ()
-    return tuple(c.name.lower() for c in dominant_colours(rgb, foreground_mask(srgb_to_lab(rgb))))
+    lab = srgb_to_lab(rgb)
+    return tuple(c.name.lower() for c in dominant_colours(rgb, foreground_mask(lab), lab=lab))
+
+
+_PENDING: dict[str, Future] = {}  # workspace database -> colours being analysed in a worker process
+_PENDING_LOCK = threading.Lock()
+
+
+def image_colours(lab: Lab, images: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Image sha -> dominant colour names for the given {sha: path}; each image is analysed once per workspace.
+
+    Results are stored by image content (the `image_colours` table), so a new server or a new QA visit reads them
+    back instead of decoding 1,000 images again; colours a warm-up worker is still analysing are waited for.
+    """
+    with _PENDING_LOCK:
+        pending = _PENDING.pop(lab.store.uri, None)
+    if pending is not None:
+        pending.exception()  # wait; a failed warm-up only means the colours are analysed here instead
+    known = _stored_colours(lab.store)
+    missing = {sha: path for sha, path in images.items() if sha not in known}
+    if missing:
+        known |= _analyse_and_store(lab.store.uri, missing)
+    return {sha: known[sha] for sha in images}
+
+
+def warm_colours(lab: Lab) -> Future | None:
+    """Start analysing the colours of described images not analysed yet, in a worker process (not this one's GIL).
+
+    Called when the app opens, so that Description QA's first visit finds the colour check done.
+    """
+    items = lab.store.items()[["image_sha256", "image_ext"]].drop_duplicates("image_sha256")
+    described = set(lab.store.descriptions()["image_sha256"])
+    known = _stored_colours(lab.store)
+    missing = {r.image_sha256: str(lab.images.path(r.image_sha256, r.image_ext))
+               for r in items.itertuples() if r.image_sha256 in described and r.image_sha256 not in known}
+    if not missing:
+        return None
+    with _PENDING_LOCK:
+        if lab.store.uri in _PENDING:
+            return _PENDING[lab.store.uri]
+        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+        future = _PENDING[lab.store.uri] = pool.submit(_analyse_and_store, lab.store.uri, missing)
+        pool.shutdown(wait=False)  # the worker exits once it is done
+    return future
+
+
+def _stored_colours(store: Store) -> dict[str, tuple[str, ...]]:
+    rows = store.frame(COLOURS_TABLE, COLOURS_SCHEMA, f"recipe = {COLOURS_RECIPE}")
+    return {sha: tuple(json.loads(c)) for sha, c in zip(rows["image_sha256"], rows["colours"], strict=True)}
+
+
+def _analyse_and_store(uri: str, images: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Analyse images and store their colours; unreadable ones are stored as () and not retried."""
+    colours = {sha: dominant_colour_names(path) for sha, path in images.items()}
+    Store(uri).upsert_rows(COLOURS_TABLE, COLOURS_SCHEMA, [
+        {"image_sha256": sha, "recipe": COLOURS_RECIPE, "colours": json.dumps(list(names))}
+        for sha, names in colours.items()], "image_sha256")
+    return colours
 
 
 def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
@@ -158,23 +225,21 @@ def _build(lab: Lab) -> pd.DataFrame:
     rows = rows.merge(reviews, on="key", how="left")
     for col in reviews.columns:
         rows[col] = rows[col].fillna("")
+    rows["original_text"] = rows["text"]
+    rows["text"] = rows["edited_text"].where(rows["edited_text"] != "", rows["text"])
+    rows["image_path"] = [str(lab.images.path(sha, ext)) for sha, ext in zip(rows["image_sha256"], rows["image_ext"],
+                                                                            strict=True)]
+    checked = (rows["error"] == "") & rows["text"].map(colour_words).map(bool)  # only these need image colours
+    colours = image_colours(lab, dict(zip(rows.loc[checked, "image_sha256"], rows.loc[checked, "image_path"],
+                                          strict=True)))
     prompts: dict[str, PromptVersion | None] = {}
-    texts, attrs, flags, paths, thumbs = [], [], [], [], []
-    for r in rows.to_dict("records"):
-        text = r["edited_text"] or r["text"]
-        attributes = Attributes.model_validate_json(r["attributes"] or "{}")
-        path = str(lab.images.path(r["image_sha256"], r["image_ext"]))
-        if r["error"]:
-            flags.append([])
-        else:
-            colours = dominant_colour_names(path) if colour_words(text) else ()
-            flags.append(auto_flags(text, attributes, _prompt(lab, r["prompt_ref"], prompts), colours))
-        texts.append(text)
+    attrs, flags = [], []
+    for r in rows[["text", "attributes", "error", "prompt_ref", "image_sha256"]].itertuples(index=False):
+        attributes = Attributes.model_validate_json(r.attributes or "{}")
+        flags.append([] if r.error else auto_flags(r.text, attributes, _prompt(lab, r.prompt_ref, prompts),
+                                                   colours.get(r.image_sha256, ())))
         attrs.append(attributes.model_dump())
-        paths.append(path)
-        thumbs.append(_thumb_uri(str(lab.images.thumb_path(r["image_sha256"]))))
-    rows = rows.rename(columns={"text": "original_text"})
-    rows = rows.assign(text=texts, attributes=attrs, auto_flags=flags, image_path=paths, thumbnail=thumbs)
+    rows = rows.assign(attributes=attrs, auto_flags=flags)
     return rows[COLUMNS].sort_values(["sku", "prompt_ref", "provider", "model"]).reset_index(drop=True)
 
 
@@ -200,6 +265,11 @@ def qa_table(lab: Lab, *, category: str | None = None, prompt_ref: str | None = 
              provider: str | None = None, status: str | None = None) -> pd.DataFrame:
     """One row per (item, description): current text (human revision if any), original, review and flags."""
     return filter_qa(_build(lab), category=category, prompt_ref=prompt_ref, provider=provider, status=status)
+
+
+def with_thumbnails(lab: Lab, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a `thumbnail` data URI each; only for the rows shown, as encoding all of them is slow."""
+    return frame.assign(thumbnail=[_thumb_uri(str(lab.images.thumb_path(sha))) for sha in frame["image_sha256"]])
 
 
 def status_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -16,7 +16,7 @@ lab = get_lab()
 
 
 def fitted(name: str) -> Projection:
-    with st.spinner(f"Laying out {name} with UMAP… (the first map in a new server can take ~30 s)"):
+    with st.spinner(f"Laying out {name} with UMAP… (a map not fitted before takes a few seconds)"):
         return project(lab, name)
 
 

@@ -11,6 +11,7 @@ from core import qa
 from ui.state import get_lab, user_errors
 
 ALL = "All"
+PAGE_ROWS = 100  # table rows sent to the browser at once: 5,000 rows with thumbnails would take seconds
 FLASH = "qa_flash"  # a message that survives the st.rerun() after an action
 
 
@@ -40,7 +41,8 @@ if FLASH in st.session_state:
         st.code(f"{sha[:12]}: {error}", language=None, wrap_lines=True)
 
 with user_errors():
-    table = qa.qa_table(lab)
+    with st.spinner("Checking descriptions against their images…"):
+        table = qa.qa_table(lab)
     if table.empty:
         st.info("No descriptions yet. Describe the catalogue in the Prompt Lab (or build the sample on Home).")
         st.stop()
@@ -57,8 +59,15 @@ with user_errors():
     st.caption(f"{len(view)} of {len(table)} descriptions · "
                + " · ".join(f"{name}: {n}" for name, n in counts.items()))
 
+    shown = view
+    if len(view) > PAGE_ROWS:
+        pages = -(-len(view) // PAGE_ROWS)
+        if st.session_state.get("qa_page", 1) > pages:  # the filters narrowed the view below the chosen page
+            st.session_state["qa_page"] = pages
+        page = st.number_input(f"Table page (of {pages}, {PAGE_ROWS} rows each)", 1, pages, key="qa_page")
+        shown = view.iloc[(page - 1) * PAGE_ROWS:page * PAGE_ROWS]
     st.dataframe(
-        view.assign(attributes=view["attributes"].map(qa.attribute_text)),
+        qa.with_thumbnails(lab, shown).assign(attributes=shown["attributes"].map(qa.attribute_text)),
         column_order=["thumbnail", "sku", "title", "prompt_ref", "provider", "status", "auto_flags", "text",
                       "attributes", "reason", "error"],
         column_config={

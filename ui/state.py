@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import streamlit as st
 
+from core import maps, qa
 from core.errors import VitrineError
 from core.lab import Lab, open_lab
+from core.recommend import default_representation
 from core.secrets import register_secret_source
 
 LAB_KEY = "lab"  # a Lab placed in session_state (e.g. by AppTest) overrides the workspace
@@ -18,7 +21,17 @@ LAB_KEY = "lab"  # a Lab placed in session_state (e.g. by AppTest) overrides the
 @st.cache_resource(show_spinner="Opening workspace…")
 def _open(path: str) -> Lab:
     register_secret_source(lambda: st.secrets)
-    return open_lab(path)
+    lab = open_lab(path)
+    threading.Thread(target=_warm_up, args=(lab,), name="vitrine-warm-up", daemon=True).start()
+    return lab
+
+
+def _warm_up(lab: Lab) -> None:
+    """Once per server and workspace: start the slow work of first visits in worker processes while the user is
+    still on the first pages: Description QA's image colour check and the Semantic Map's default map."""
+    qa.warm_colours(lab)
+    with suppress(VitrineError):  # no representation yet: nothing to map
+        maps.prefit(lab, default_representation(lab))
 
 
 def workspace_path() -> str:

@@ -143,3 +143,13 @@ def test_maps_warmup_command_fits_a_tiny_map_without_opening_a_workspace(tmp_pat
     assert main(["maps-warmup"]) == 0
     assert len(fits) == 1 and "cached" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []  # no ./workspace created
+
+
+def test_prefit_fits_in_a_worker_and_project_reads_its_fit(described_lab, monkeypatch):
+    lab, name = described_lab
+    future = maps.prefit(lab, name)
+    assert future is not None and maps.prefit(lab, name) is future  # one fit under way, not two
+    monkeypatch.setattr(maps, "_fit", lambda *a, **k: pytest.fail("fitted again in this process"))
+    projection = maps.project(lab, name)
+    assert projection.points["sku"].tolist() == future.result().skus
+    assert maps.prefit(lab, name) is None  # fitted already

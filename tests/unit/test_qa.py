@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -95,6 +97,29 @@ def test_near_neighbour_colours_are_not_flagged(prompt, image_colours, text, col
     assert qa.auto_flags(text, FULL, prompt, image_colours(colour)) == []
 
 
+def _no_analysis(path):
+    raise AssertionError(f"{path} analysed again")
+
+
+def test_image_colours_are_analysed_once_per_workspace(described, monkeypatch):
+    """The colour check reads stored colours on later builds (and in a new server) instead of decoding images."""
+    first = qa.qa_table(described)
+    stored = described.store.frame(qa.COLOURS_TABLE, qa.COLOURS_SCHEMA)
+    assert "red" in json.loads(stored.set_index("image_sha256").loc[_row(described, "A1")["image_sha256"],
+                                                                      "colours"])
+    qa.dominant_colour_names.cache_clear()
+    monkeypatch.setattr(qa, "dominant_colour_names", _no_analysis)
+    assert qa.qa_table(described)["auto_flags"].tolist() == first["auto_flags"].tolist()
+
+
+def test_warm_colours_analyses_described_images_in_a_worker(described, monkeypatch):
+    future = qa.warm_colours(described)
+    assert future is not None and len(future.result()) == described.store.items()["image_sha256"].nunique()
+    assert qa.warm_colours(described) is None  # nothing left to analyse
+    monkeypatch.setattr(qa, "dominant_colour_names", _no_analysis)
+    assert _row(described, "A1")["text"]  # the build reads what the worker stored
+
+
 def test_unreadable_image_skips_the_colour_check(tmp_path, prompt):
     assert qa.dominant_colour_names(str(tmp_path / "missing.png")) == ()
     assert qa.auto_flags("A blue shirt for long summer days.", FULL, prompt, ()) == []
@@ -112,7 +137,7 @@ def test_qa_table_joins_items_descriptions_and_flags(described):
     assert row["text"] == row["original_text"] == "Red Linen Shirt apparel for preference"
     assert row["attributes"]["style"] == ["minimalist"] and row["status"] == ""
     assert row["auto_flags"] == ["missing facets: usage_context, occasion, material, pattern, colour"]
-    assert row["thumbnail"].startswith("data:image/jpeg;base64,")
+    assert qa.with_thumbnails(described, table.head(1))["thumbnail"].iloc[0].startswith("data:image/jpeg;base64,")
     assert len(qa.qa_table(described, prompt_ref="appearance@v1", category="bags")) == 2
     assert len(qa.qa_table(described, provider="other")) == 0
     short = qa.qa_table(described, prompt_ref="appearance@v1")
