@@ -38,12 +38,20 @@ def workspace_path() -> str:
     return st.session_state.get("workspace") or os.environ.get("VITRINE_WORKSPACE") or "workspace"
 
 
+@st.cache_resource(show_spinner=False)
+def _routed_through_app() -> list[bool]:
+    return []
+
+
 def _route_through_app() -> None:
     """A fresh server's first deep link (e.g. /catalog) is routed by the pages/ folder, bypassing app.py's
-    st.navigation until some session opens "/"; switch to st.navigation routing and rerun the same URL."""
+    st.navigation until some session opens "/"; switch to st.navigation routing and rerun the same URL.
+    Once per server: AppTest re-arms the flag on every run and a rerun there would drop widget clicks."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:  # what st.navigation itself clears on its first call
+    done = _routed_through_app()
+    if PagesManager.uses_pages_directory and not done:  # what st.navigation itself clears on its first call
+        done.append(True)
         PagesManager.uses_pages_directory = False
         st.rerun()
 
