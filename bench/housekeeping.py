@@ -2,7 +2,7 @@
 
 Usage: python bench/housekeeping.py [--write] [--items 100000]
 
-The writes are Vitrine's own: `Store.upsert_items` once per ingest call (what `core.ingest.ingest` writes),
+The writes are Vitrine's own: what `core.ingest.ingest` writes per call (one upsert, then a compaction check),
 `core.runs.describe_items` (which flushes every FLUSH_EVERY results) with an instant in-process describer,
 and `core.representations.embed_description_run` (one batch) with the hash encoder.
 """
@@ -22,8 +22,8 @@ from core.lab import Lab, open_lab
 from core.models import Attributes, Description, ImageRef
 from core.prompts import PromptVersion
 from core.representations import embed_description_run
-from core.runs import FLUSH_EVERY, describe_items
-from core.store import now_iso
+from core.runs import COMPACT_EVERY, FLUSH_EVERY, describe_items
+from core.store import SMALL_FRAGMENTS_TO_COMPACT, now_iso
 
 SECTION = "perf-housekeeping"
 
@@ -43,6 +43,12 @@ class InstantDescriber:
 def item_rows(start: int, stop: int) -> list[dict]:
     return [{"sku": f"S{i:07d}", "title": f"Item {i}", "category": "apparel", "image_sha256": f"{i:064x}",
              "image_ext": "png", "extra": "{}", "added_at": now_iso()} for i in range(start, stop)]
+
+
+def upload(lab: Lab, rows: list[dict]) -> None:
+    """What core.ingest.ingest writes per call once images are validated: one batch, then a compaction check."""
+    lab.store.upsert_items(rows)
+    lab.store.optimize_if_fragmented()
 
 
 def reads(lab: Lab) -> dict[str, float]:
@@ -67,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vitrine-hk-") as tmp:
         lab = open_lab(Path(tmp) / "ws", encoder=HashEncoder())
-        ingest_s, _ = timed(lambda: [lab.store.upsert_items(item_rows(i, min(args.items, i + args.upload)))
+        ingest_s, _ = timed(lambda: [upload(lab, item_rows(i, min(args.items, i + args.upload)))
                                      for i in range(0, args.items, args.upload)])
         items_before = lab.store.fragment_counts(["items"])["items"][0]
         items_read_before, _ = timed(lab.store.items)
@@ -116,13 +122,12 @@ pruned, the descriptions table still lists {versions:,} versions for undo).
 
 {table(read_rows, ["operation", "before", "after optimize()", "speed-up"])}
 
-Every LanceDB commit adds a fragment: one per ingest call, and one per describe flush, so describing all
-{args.items:,} items would leave ~{args.items // FLUSH_EVERY:,} fragments in `descriptions` (the {args.described:,}-item
-run shows the rate; the full run is not timed here because each flush is a merge-insert whose cost grows with
-the table, {describe_s / max(1, report.calls // FLUSH_EVERY) * 1000:.0f} ms a flush on average up to
-{args.described:,} rows). `Store.optimize_if_fragmented()` (32+ small fragments) is cheap enough to call after
-every run or ingest; `describe --batch` already does. Suggested for `core.runs.run_prompt` and
-`core.ingest.ingest`, and for long runs every few thousand flushes.
+Every LanceDB commit adds a fragment: one per ingest call and one per describe flush (every {FLUSH_EVERY}
+descriptions). So Vitrine checks and compacts (`Store.optimize_if_fragmented()`, at {SMALL_FRAGMENTS_TO_COMPACT}+ small
+fragments) after every ingest call, every {COMPACT_EVERY:,} descriptions within a run, and at the end of every
+run (`core.runs.run_prompt`, `describe --batch`). The "fragments" column is what that leaves before the final
+`optimize()`; a flush cost {describe_s / max(1, report.calls // FLUSH_EVERY) * 1000:.0f} ms on average up to
+{args.described:,} rows.
 """
     print(text)
     if args.write:

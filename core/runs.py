@@ -18,6 +18,7 @@ from core.prompts import PromptVersion
 
 Progress = Callable[[int, int, str], None]
 FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
+COMPACT_EVERY = 4096  # results between compaction checks in a long run (each flush adds a LanceDB fragment)
 BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
 BATCHES_IN_FLIGHT = 2  # in order; one batch's CNN overlaps the next one's decoding, tagging and rendering
 
@@ -88,6 +89,8 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
         if len(pending) >= FLUSH_EVERY:
             lab.store.upsert_descriptions(pending)
             pending.clear()
+        if report.calls % COMPACT_EVERY == 0:  # merge-inserts slow down as fragments pile up in a long run
+            lab.store.optimize_if_fragmented()
         if progress:
             progress(report.calls, len(todo), desc.image_sha256)
 

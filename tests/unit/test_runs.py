@@ -82,3 +82,15 @@ def test_batches_run_ahead_yet_finish_in_order_and_a_failed_batch_is_retried_ite
     assert seen == order and (report.calls, report.failed) == (len(order), 0)
     assert sorted(sha for sha, _ in describer.calls) == sorted(order)  # the failed batch's items, once each
     assert len(stocked_lab.store.descriptions()) == len(order)
+
+
+def test_a_long_run_compacts_its_descriptions_as_it_goes(stocked_lab, fake_describer, monkeypatch):
+    monkeypatch.setattr(runs, "FLUSH_EVERY", 1)  # a fragment per description, as a 16x longer run would leave
+    monkeypatch.setattr(runs, "COMPACT_EVERY", 3)
+    monkeypatch.setattr("core.store.SMALL_FRAGMENTS_TO_COMPACT", 2)
+    report = describe_items(stocked_lab, stocked_lab.store.items(), stocked_lab.prompts.get("preference"),
+                            fake_describer, concurrency=1)
+    fragments, _ = stocked_lab.store.fragment_counts(["descriptions"])["descriptions"]
+    assert report.calls == 6
+    assert fragments < 6
+    assert len(stocked_lab.store.descriptions()) == 6
