@@ -4,8 +4,8 @@ Usage: python bench/app_browser.py [--write] [--repeats 3] [--updates 10] [--wor
 
 The workspace: the 1,000-image sample catalogue of P4 (generated once into /tmp), each image listed under five
 SKUs with its own title (5,000 items), described by the offline provider and embedded with MiniLM; --workspace
-keeps it for later runs. Timed from the browser: clicking a page in the sidebar until its heading is shown and
-Streamlit has finished running the script (first render), and on the Shopper Simulator, picking another sample
+keeps it for later runs. Timed from the browser: clicking a page in the sidebar until its heading is shown (first
+content) and until Streamlit has finished running the script (complete), and on the Shopper Simulator, picking another sample
 shopper until its ten recommendations are on screen with their thumbnails loaded (a shopper update).
 """
 
@@ -29,6 +29,7 @@ from common import ROOT, table, write_section  # noqa: I001 - sets sys.path firs
 from describe_throughput import free_port
 from ingest_offline import catalogue
 
+from core import qa
 from core.ingest import ingest
 from core.lab import open_lab
 from core.representations import build_title
@@ -64,8 +65,11 @@ def build_workspace(root: Path) -> Path:
 def workspace(root: Path) -> tuple[Path, float | None]:
     """The benchmark workspace at root and its build time, None when a finished earlier build is reused."""
     done = root / ".p6-built"
-    if done.exists():
-        shutil.rmtree(root / "maps", ignore_errors=True)  # the first map visit fits UMAP, as in a fresh workspace
+    if done.exists():  # as in a freshly described workspace: no map fitted, no image colours analysed
+        shutil.rmtree(root / "maps", ignore_errors=True)
+        store = open_lab(root).store
+        if qa.COLOURS_TABLE in store.table_names():
+            store.db.drop_table(qa.COLOURS_TABLE)
         return root, None
     shutil.rmtree(root, ignore_errors=True)  # a half-built folder from an interrupted run
     started = time.perf_counter()
@@ -124,6 +128,7 @@ RECS_SHOWN = f"""before => {{
         && performance.now();
 }}"""
 # remember when the next press of the mouse (the user's choice) happens, in the page's clock
+COLOUR_NOTE = "The colour check (text against image colours) is still running"  # pages/qa.py, while it runs
 ON_PRESS = """() => { window.pressed = null;
     document.addEventListener("mousedown", () => { window.pressed = performance.now(); }, {capture: true, once: true});
 }"""
@@ -144,39 +149,53 @@ def measure(url: str, repeats: int, shoppers: list[str]) -> tuple[list[dict], di
         page.get_by_role("heading", name=PAGES[0][1]).wait_for()
         settled(page)
         cold = time.perf_counter() - started
-        rows = visit_pages(page, repeats)
+        rows, colours = visit_pages(page, repeats)
         updates = shopper_updates(page, shoppers)
         browser.close()
-    return rows, {"first": updates[0], "median": statistics.median(updates[1:]), "max": max(updates[1:]),
-                  "updates": updates, "cold_start": cold}
+    return rows, {"colour_check": colours, "first": updates[0], "median": statistics.median(updates[1:]),
+                  "max": max(updates[1:]), "updates": updates, "cold_start": cold}
 
 
-def open_page(page, link: str, heading: str) -> float:  # noqa: ANN001
-    """Seconds from clicking a page in the sidebar until it is rendered."""
+def open_page(page, link: str, heading: str) -> tuple[float, float]:  # noqa: ANN001
+    """Seconds from clicking a page in the sidebar until its heading is shown, and until it is fully rendered."""
     t = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
     page.get_by_role("heading", name=heading).first.wait_for()
+    shown = time.perf_counter() - t
+    settled(page)
+    return shown, time.perf_counter() - t
+
+
+def colour_check_done(page) -> float:  # noqa: ANN001
+    """Seconds until Description QA's note that the background colour check is still running is gone."""
+    t = time.perf_counter()
+    page.get_by_text(COLOUR_NOTE).wait_for(state="detached")
     settled(page)
     return time.perf_counter() - t
 
 
-def visit_pages(page, repeats: int) -> list[dict]:  # noqa: ANN001
-    times: dict[str, list[float]] = {link: [] for link, _ in PAGES}
-    for _ in range(repeats + 1):  # the first round loads models and caches: reported apart
+def visit_pages(page, repeats: int) -> tuple[list[dict], float]:  # noqa: ANN001
+    """Rows of page timings, and when the first QA visit also showed the colour check (seconds after its click)."""
+    times: dict[str, list[tuple[float, float]]] = {link: [] for link, _ in PAGES}
+    colours = 0.0
+    for round_ in range(repeats + 1):  # the first round loads models and caches: reported apart
         for link, heading in PAGES:
             times[link].append(open_page(page, link, heading))
-            print(f"{link}: {times[link][-1]:.2f} s", file=sys.stderr)
+            print(f"{link}: heading {times[link][-1][0]:.2f} s, complete {times[link][-1][1]:.2f} s", file=sys.stderr)
+            if round_ == 0 and link == "Description QA":
+                colours = times[link][-1][1] + colour_check_done(page)
     rows = []
     for link, values in times.items():
-        warm = statistics.median(values[1:])
-        rows.append({"page": link, "first visit": f"{values[0]:.2f} s", "warm (median)": f"{warm:.2f} s",
-                     "< 3 s": "met" if warm < 3 else "missed", "first visit < 3 s": "yes" if values[0] < 3 else "no"})
-    return rows
+        (shown, complete), warm = values[0], statistics.median(c for _, c in values[1:])
+        rows.append({"page": link, "first: heading": f"{shown:.2f} s", "first: complete": f"{complete:.2f} s",
+                     "warm (median)": f"{warm:.2f} s", "warm < 3 s": "met" if warm < 3 else "missed",
+                     "first < 3 s": "met" if complete < 3 else "missed"})
+    return rows, colours
 
 
 def shopper_updates(page, shoppers: list[str]) -> list[float]:  # noqa: ANN001
     """Seconds from picking each next sample shopper until the new ten recommendations are on screen."""
-    open_page(page, "Shopper Simulator", "Shopper simulator")
+    open_page(page, "Shopper Simulator", "Shopper simulator")  # already visited: warm
     page.get_by_text("Sample shopper", exact=True).click()
     page.wait_for_function(RECS_SHOWN, arg="")
     settled(page)
@@ -220,23 +239,26 @@ def main() -> None:
     shopper["numba_cached"] = numba_cached
     built = f"built in {build_s:.0f} s" if build_s is not None else "built by an earlier run"
     verdict = "met" if shopper["median"] < 0.5 else "missed"
-    slow = [r["page"] for r in rows if float(r["first visit"].split()[0]) >= 3]
+    slow = [f"{r['page']} ({r['first: complete']})" for r in rows if r["first < 3 s"] == "missed"]
     text = f"""`streamlit run app.py` (served as deployed: no file watcher) on a {COPIES * 1000:,}-item workspace
-({built}, not counted), driven by headless Debian chromium through Playwright. A page counts as rendered
-when its heading is shown and Streamlit reports the script run finished (`data-test-script-state="notRunning"` on
-the app root; an earlier version of this bench waited for the status widget to vanish, which only appears after
-a run has gone on a while, so a 10 s UMAP fit read as 0.3 s). Each page's first visit includes loading models
-and filling caches; the < 3 s target is judged on the warm median of {args.repeats} further visits, and the
-last column says which first visits also stay under 3 s. Pages are visited in table order, so a first visit
-can include work the page before left behind (the Shopper Simulator follows the map's first fit and its 5,000-point
-plot). The Semantic Map's first visit fits UMAP on all
-{COPIES * 1000:,} vectors (no fitted map on disk: the bench deletes it); umap's numba kernels were
+({built}, not counted), driven by headless Debian chromium through Playwright. Each page is timed from the
+click in the sidebar until its heading is shown (first content on screen) and until Streamlit reports the script
+run finished (`data-test-script-state="notRunning"` on the app root: the page is complete). The first visit of
+each page, in table order right after opening the app, includes loading models and filling caches; "warm" is the
+median of {args.repeats} further visits (complete). The workspace starts as a freshly described one: no map fitted
+and no image colours analysed (the bench deletes both). When the app opens, worker processes start analysing the
+images' colours for Description QA's colour check and fitting the Semantic Map's default map on all
+{COPIES * 1000:,} vectors, so the first visits of those pages wait only for what is left of that work;
+umap's numba kernels were
 {"already in numba's on-disk cache" if shopper["numba_cached"] else "compiled in this run (no on-disk cache yet)"}.
 Opening the app took {shopper['cold_start']:.1f} s.
 
-{table(rows, ["page", "first visit", "warm (median)", "< 3 s", "first visit < 3 s"])}
+{table(rows, ["page", "first: heading", "first: complete", "warm (median)", "warm < 3 s", "first < 3 s"])}
 
-{"First visits over 3 s: " + ", ".join(slow) + "." if slow else "Every first visit stays under 3 s."}
+{"First visits not complete within 3 s: " + ", ".join(slow) + "." if slow else
+   "Every first visit is complete within 3 s."} Description QA shows its table before the background colour check
+has reached every image (a note says so, and the page reruns itself when it is done): on its first visit the
+colour contradictions were all in place {shopper['colour_check']:.1f} s after the click.
 
 Shopper update (Shopper Simulator, sample shoppers): from pressing the mouse on another shopper in the
 drop-down until that shopper's ten recommendations are on screen with every thumbnail loaded, timed in the

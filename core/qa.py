@@ -104,14 +104,20 @@ _PENDING: dict[str, Future] = {}  # workspace database -> colours being analysed
 _PENDING_LOCK = threading.Lock()
 
 
-def image_colours(lab: Lab, images: dict[str, str]) -> dict[str, tuple[str, ...]]:
+def image_colours(lab: Lab, images: dict[str, str], *, wait: bool = True) -> dict[str, tuple[str, ...]]:
     """Image sha -> dominant colour names for the given {sha: path}; each image is analysed once per workspace.
 
     Results are stored by image content (the `image_colours` table), so a new server or a new QA visit reads them
-    back instead of decoding 1,000 images again; colours a warm-up worker is still analysing are waited for.
+    back instead of decoding 1,000 images again. Images a warm-up worker is analysing are waited for, or with
+    wait=False left out of the answer until the worker has stored them.
     """
     with _PENDING_LOCK:
-        pending = _PENDING.pop(lab.store.uri, None)
+        pending = _PENDING.get(lab.store.uri)
+        if pending is not None and (wait or pending.done()):
+            del _PENDING[lab.store.uri]
+    if pending is not None and not wait and not pending.done():
+        known = _stored_colours(lab.store)
+        return {sha: known[sha] for sha in images if sha in known}
     if pending is not None:
         pending.exception()  # wait; a failed warm-up only means the colours are analysed here instead
     known = _stored_colours(lab.store)
@@ -121,11 +127,22 @@ def image_colours(lab: Lab, images: dict[str, str]) -> dict[str, tuple[str, ...]
     return {sha: known[sha] for sha in images}
 
 
+def colours_pending(lab: Lab) -> bool:
+    """Whether a warm-up worker is still analysing image colours for this workspace."""
+    with _PENDING_LOCK:
+        pending = _PENDING.get(lab.store.uri)
+    return pending is not None and not pending.done()
+
+
 def warm_colours(lab: Lab) -> Future | None:
     """Start analysing the colours of described images not analysed yet, in a worker process (not this one's GIL).
 
-    Called when the app opens, so that Description QA's first visit finds the colour check done.
+    Called when the app opens, so that Description QA's first visit finds the colour check done or under way.
     """
+    with _PENDING_LOCK:
+        pending = _PENDING.get(lab.store.uri)
+    if pending is not None and not pending.done():
+        return pending
     items = lab.store.items()[["image_sha256", "image_ext"]].drop_duplicates("image_sha256")
     described = set(lab.store.descriptions()["image_sha256"])
     known = _stored_colours(lab.store)
@@ -134,12 +151,11 @@ def warm_colours(lab: Lab) -> Future | None:
     if not missing:
         return None
     with _PENDING_LOCK:
-        if lab.store.uri in _PENDING:
-            return _PENDING[lab.store.uri]
-        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-        future = _PENDING[lab.store.uri] = pool.submit(_analyse_and_store, lab.store.uri, missing)
-        pool.shutdown(wait=False)  # the worker exits once it is done
-    return future
+        if lab.store.uri not in _PENDING:
+            pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+            _PENDING[lab.store.uri] = pool.submit(_analyse_and_store, lab.store.uri, missing)
+            pool.shutdown(wait=False)  # the worker exits once it is done
+        return _PENDING[lab.store.uri]
 
 
 def _stored_colours(store: Store) -> dict[str, tuple[str, ...]]:
@@ -214,7 +230,7 @@ def _prompt(lab: Lab, ref: str, cache: dict[str, PromptVersion | None]) -> Promp
     return cache[ref]
 
 
-def _build(lab: Lab) -> pd.DataFrame:
+def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
     items = lab.store.items()
     descs = lab.store.descriptions()
     if items.empty or descs.empty:
@@ -231,7 +247,7 @@ def _build(lab: Lab) -> pd.DataFrame:
                                                                             strict=True)]
     checked = (rows["error"] == "") & rows["text"].map(colour_words).map(bool)  # only these need image colours
     colours = image_colours(lab, dict(zip(rows.loc[checked, "image_sha256"], rows.loc[checked, "image_path"],
-                                          strict=True)))
+                                          strict=True)), wait=wait_for_colours)
     prompts: dict[str, PromptVersion | None] = {}
     attrs, flags = [], []
     for r in rows[["text", "attributes", "error", "prompt_ref", "image_sha256"]].itertuples(index=False):
@@ -262,9 +278,14 @@ def filter_qa(frame: pd.DataFrame, *, category: str | None = None, prompt_ref: s
 
 
 def qa_table(lab: Lab, *, category: str | None = None, prompt_ref: str | None = None,
-             provider: str | None = None, status: str | None = None) -> pd.DataFrame:
-    """One row per (item, description): current text (human revision if any), original, review and flags."""
-    return filter_qa(_build(lab), category=category, prompt_ref=prompt_ref, provider=provider, status=status)
+             provider: str | None = None, status: str | None = None, wait_for_colours: bool = True) -> pd.DataFrame:
+    """One row per (item, description): current text (human revision if any), original, review and flags.
+
+    wait_for_colours=False: while a warm-up worker analyses image colours (colours_pending), the rows of images it
+    has not reached yet skip the colour check instead of waiting for it.
+    """
+    return filter_qa(_build(lab, wait_for_colours), category=category, prompt_ref=prompt_ref, provider=provider,
+                     status=status)
 
 
 def with_thumbnails(lab: Lab, frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,13 @@ def progress_bar(label: str):
     return lambda d, t, _: bar.progress(d / max(t, 1), text=f"{label} {d}/{t}")
 
 
+@st.fragment(run_every=2)
+def colour_check_watch() -> None:
+    """Rerun the page once the background colour analysis has stored its results."""
+    if not qa.colours_pending(get_lab()):
+        st.rerun()
+
+
 def pick(frame: pd.DataFrame, column: str) -> list[str]:
     return [ALL, *sorted(frame[column].unique())]
 
@@ -42,7 +49,11 @@ if FLASH in st.session_state:
 
 with user_errors():
     with st.spinner("Checking descriptions against their images…"):
-        table = qa.qa_table(lab)
+        table = qa.qa_table(lab, wait_for_colours=False)
+    if qa.colours_pending(lab):
+        st.info("The colour check (text against image colours) is still running in the background for some "
+                "images: their colour contradictions appear here when it is done.")
+        colour_check_watch()
     if table.empty:
         st.info("No descriptions yet. Describe the catalogue in the Prompt Lab (or build the sample on Home).")
         st.stop()

@@ -1,4 +1,5 @@
 import json
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -118,6 +119,23 @@ def test_warm_colours_analyses_described_images_in_a_worker(described, monkeypat
     assert qa.warm_colours(described) is None  # nothing left to analyse
     monkeypatch.setattr(qa, "dominant_colour_names", _no_analysis)
     assert _row(described, "A1")["text"]  # the build reads what the worker stored
+
+
+def test_rows_skip_the_colour_check_only_while_a_worker_is_analysing(described, monkeypatch):
+    """The page does not wait for the warm-up worker: unanalysed images go unchecked until it has finished."""
+    qa.edit(described, _row(described, "A1")["key"], "A bright blue linen shirt for sunny weekends and dinners.")
+    described.store.db.drop_table(qa.COLOURS_TABLE)  # as in a new workspace: no image analysed yet
+    worker = Future()  # a warm-up still under way
+    monkeypatch.setitem(qa._PENDING, described.store.uri, worker)
+
+    def colour_flags():
+        row = qa.qa_table(described, wait_for_colours=False).query("sku == 'A1' and prompt_ref == 'preference@v1'")
+        return [f for f in row["auto_flags"].iloc[0] if f.startswith("colour contradiction")]
+
+    assert colour_flags() == [] and qa.colours_pending(described)
+    worker.set_result({})
+    assert colour_flags() == ["colour contradiction: text says blue; image looks red"]
+    assert not qa.colours_pending(described)
 
 
 def test_unreadable_image_skips_the_colour_check(tmp_path, prompt):
