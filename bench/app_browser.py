@@ -5,8 +5,8 @@ Usage: python bench/app_browser.py [--write] [--repeats 3] [--updates 10] [--wor
 The workspace: the 1,000-image sample catalogue of P4 (generated once into /tmp), each image listed under five
 SKUs with its own title (5,000 items), described by the offline provider and embedded with MiniLM; --workspace
 keeps it for later runs. Timed from the browser: clicking a page in the sidebar until its heading is shown (first
-content) and until Streamlit has finished running the script (complete), and on the Shopper Simulator, picking another sample
-shopper until its ten recommendations are on screen with their thumbnails loaded (a shopper update).
+content) and until Streamlit has finished running the script (complete), and on the Shopper Simulator, picking
+another sample shopper until its ten recommendations are on screen with their thumbnails loaded (a shopper update).
 """
 
 from __future__ import annotations
