@@ -13,26 +13,23 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from common import ROOT, table, write_section  # noqa: I001 - sets sys.path first
+from common import table, write_section  # noqa: I001 - sets sys.path first
 
-from describe_throughput import free_port
 from ingest_offline import catalogue
 
 from core import qa
 from core.ingest import ingest
 from core.lab import open_lab
 from core.representations import build_title
+from ui.server import start_app
 from core.runs import run_prompt
 from core.shoppers import sample_shoppers
 from core.store import now_iso
@@ -82,28 +79,6 @@ def umap_kernels_cached() -> bool:
     """Whether numba's on-disk cache already holds umap's kernels (else the first map also compiles them)."""
     spec = importlib.util.find_spec("umap")
     return any(Path(p, "__pycache__").glob("*.nbi") for p in spec.submodule_search_locations or [])
-
-
-def serve(ws: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"VITRINE_WORKSPACE": str(ws)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false",
-                             # served as deployed: no watching the checkout for edits (a dev feature whose inotify
-                             # queue overflows and re-walks the tree while other jobs write files here)
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
 
 
 def settled(page) -> None:  # noqa: ANN001
@@ -230,7 +205,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vitrine-p6-") as tmp:
         ws, build_s = workspace(args.workspace or Path(tmp) / "ws")
         numba_cached = umap_kernels_cached()
-        proc, url = serve(ws)
+        proc, url = start_app(ws)
         try:
             rows, shopper = measure(url, args.repeats, sorted(sample_shoppers(open_lab(ws)))[:args.updates + 2])
         finally:

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +13,7 @@ import pytest
 from core.encoders import HashEncoder
 from core.lab import open_lab
 from tests.fakes import png_bytes
+from ui.server import start_app
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +25,6 @@ PAGES = [("Catalog", "Catalog"), ("Search", "Search"), ("Prompt Lab", "Prompt La
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (make test installs it when run as root)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LeakListener:
@@ -79,32 +69,11 @@ def served(sample_workspace, tmp_path_factory):
     shutil.copytree(sample_workspace, ws)
     listener = LeakListener()
     hostile = plant_hostile_description(ws, listener.port)
-    proc, url = start_streamlit(ws)
+    proc, url = start_app(ws)
     yield {"url": url, "listener": listener, "hostile": hostile, "workspace": ws}
     proc.terminate()
     proc.wait(timeout=20)
     listener.server.shutdown()
-
-
-def start_streamlit(ws: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a workspace, without LVLM keys, once its health check answers."""
-    port = free_port()
-    env = {**os.environ, "VITRINE_WORKSPACE": str(ws), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
-        env.pop(var, None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail(f"streamlit did not start: {proc.stdout.read()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +179,7 @@ def test_hostile_model_output_is_shown_literally_and_fetches_nothing(page, serve
 def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, tmp_path):
     """A bookmarked page URL as a new server's first request still goes through app.py's st.navigation,
     not Streamlit's file-based pages/ routing (which would list 'app', 'cold start', ...)."""
-    proc, url = start_streamlit(tmp_path / "ws")
+    proc, url = start_app(tmp_path / "ws")
     try:
         fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
         fresh.goto(f"{url}/cold_start")
