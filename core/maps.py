@@ -14,10 +14,9 @@ import hashlib
 import json
 import threading
 import warnings
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from core.lab import Lab
 from core.models import FACETS
 from core.recommend import Matrix, item_attributes, load_matrix
 from core.store import ITEM_SCHEMA, table_slug
+from core.workers import in_worker_process
 
 MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2, and fewer points make no map worth drawing
 N_EPOCHS = 200  # UMAP's own default above 10k items; its 500 below would make the layout 2.5x as slow
@@ -105,9 +105,8 @@ def prefit(lab: Lab, representation: str) -> Future | None:
         if (str(folder), key) in _FITS or (folder / f"{key}.npz").exists():
             return None
         if (str(folder), key) not in _PENDING:
-            pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-            _PENDING[str(folder), key] = pool.submit(_fit_and_write, folder, key, list(m.skus), m.vectors, **params)
-            pool.shutdown(wait=False)  # the worker exits once the fit is written
+            _PENDING[str(folder), key] = in_worker_process(_fit_and_write, folder, key, list(m.skus), m.vectors,
+                                                           **params)
         return _PENDING[str(folder), key]
 
 

@@ -11,9 +11,8 @@ import io
 import json
 import re
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from functools import lru_cache
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from core.representations import run_name
 from core.runs import Progress, RunReport, run_prompt
 from core.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str
 from core.tagging import analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
+from core.workers import in_worker_process
 
 QA_TABLE = "qa_reviews"
 REVIEW_SCHEMA = pa.schema([
@@ -152,9 +152,7 @@ def warm_colours(lab: Lab) -> Future | None:
         return None
     with _PENDING_LOCK:
         if lab.store.uri not in _PENDING:
-            pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-            _PENDING[lab.store.uri] = pool.submit(_analyse_and_store, lab.store.uri, missing)
-            pool.shutdown(wait=False)  # the worker exits once it is done
+            _PENDING[lab.store.uri] = in_worker_process(_analyse_and_store, lab.store.uri, missing)
         return _PENDING[lab.store.uri]
 
 
