@@ -1,11 +1,10 @@
 """Vitrine: a Streamlit skin over core/. Pages live in pages/; navigation is declared here."""
 
-import os
-
 import streamlit as st
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from core.config import force_offline
+
+force_offline()
 
 st.set_page_config(page_title="Vitrine", page_icon=":material/storefront:", layout="wide")
 

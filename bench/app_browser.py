@@ -21,18 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import table, write_section  # noqa: I001 - sets sys.path first
-
+from common import table, write_section
 from ingest_offline import catalogue
 
-from core import qa
-from core.ingest import ingest
+from core.catalog.ingest import ingest
+from core.catalog.store import now_iso
 from core.lab import open_lab
-from core.representations import build_title
+from core.represent.representations import build_title
+from core.represent.shoppers import sample_shoppers
+from core.runs.prompt import run_prompt
+from core.services import qa
 from ui.server import start_app
-from core.runs import run_prompt
-from core.shoppers import sample_shoppers
-from core.store import now_iso
 
 SECTION = "perf-P6"
 CHROMIUM = "/usr/bin/chromium"
@@ -81,7 +80,7 @@ def umap_kernels_cached() -> bool:
     return any(Path(p, "__pycache__").glob("*.nbi") for p in spec.submodule_search_locations or [])
 
 
-def settled(page) -> None:  # noqa: ANN001
+def settled(page) -> None:
     """Wait until Streamlit has finished running the page script.
 
     Called once the new run has drawn something (its heading, its results): the run's "running" state reaches the
@@ -131,7 +130,7 @@ def measure(url: str, repeats: int, shoppers: list[str]) -> tuple[list[dict], di
                   "max": max(updates[1:]), "updates": updates, "cold_start": cold}
 
 
-def open_page(page, link: str, heading: str) -> tuple[float, float]:  # noqa: ANN001
+def open_page(page, link: str, heading: str) -> tuple[float, float]:
     """Seconds from clicking a page in the sidebar until its heading is shown, and until it is fully rendered."""
     t = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
@@ -141,7 +140,7 @@ def open_page(page, link: str, heading: str) -> tuple[float, float]:  # noqa: AN
     return shown, time.perf_counter() - t
 
 
-def colour_check_done(page) -> float:  # noqa: ANN001
+def colour_check_done(page) -> float:
     """Seconds until Description QA's note that the background colour check is still running is gone."""
     t = time.perf_counter()
     page.get_by_text(COLOUR_NOTE).wait_for(state="detached")
@@ -149,7 +148,7 @@ def colour_check_done(page) -> float:  # noqa: ANN001
     return time.perf_counter() - t
 
 
-def visit_pages(page, repeats: int) -> tuple[list[dict], float]:  # noqa: ANN001
+def visit_pages(page, repeats: int) -> tuple[list[dict], float]:
     """Rows of page timings, and when the first QA visit also showed the colour check (seconds after its click)."""
     times: dict[str, list[tuple[float, float]]] = {link: [] for link, _ in PAGES}
     colours = 0.0
@@ -168,7 +167,7 @@ def visit_pages(page, repeats: int) -> tuple[list[dict], float]:  # noqa: ANN001
     return rows, colours
 
 
-def shopper_updates(page, shoppers: list[str]) -> list[float]:  # noqa: ANN001
+def shopper_updates(page, shoppers: list[str]) -> list[float]:
     """Seconds from picking each next sample shopper until the new ten recommendations are on screen."""
     open_page(page, "Shopper Simulator", "Shopper simulator")  # already visited: warm
     page.get_by_text("Sample shopper", exact=True).click()

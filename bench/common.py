@@ -68,7 +68,7 @@ def interleaved(paths: dict[str, Callable[[int], object]], rounds: int,
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             if r < (caps or {}).get(name, rounds):
-                seconds[name].append(timed(lambda name=name: paths[name](r))[0])
+                seconds[name].append(timed(lambda name=name, r=r: paths[name](r))[0])
     return seconds
 
 

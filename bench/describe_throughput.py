@@ -3,8 +3,8 @@ plus the cache (a re-run makes 0 calls) and crash-resume (kill -9 mid-run) check
 
 Usage: python bench/describe_throughput.py [--write] [--latency 0.3] [--levels 1,8,32,64] [--waves 20]
 
-The server runs in its own process (python -m core.fake_lvlm) so its threads do not share our GIL; the
-client is the real path: core.runs.describe_items with the OpenAI describer over HTTP.
+The server runs in its own process (python -m core.testing.fake_lvlm) so its threads do not share our GIL; the
+client is the real path: core.runs.describe.describe_items with the OpenAI describer over HTTP.
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, table, write_section  # noqa: I001 - sets sys.path first
-
 import numpy as np
+from common import ROOT, table, write_section
 from PIL import Image
 
-from core.encoders import HashEncoder
-from core.ingest import ingest
+from core.catalog.ingest import ingest
 from core.lab import Lab, open_lab
-from core.runs import describe_items
+from core.nets.encoders import HashEncoder
+from core.runs.describe import describe_items
 
 SECTION = "perf-P2"
 PROMPT = "preference"
@@ -47,7 +46,7 @@ class Server:
 
     def __init__(self, latency: float) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "core.fake_lvlm", "--port", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, "-m", "core.testing.fake_lvlm", "--port", str(self.port),
                                       "--latency", str(latency)], cwd=ROOT, stdout=subprocess.DEVNULL)
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         deadline = time.monotonic() + 30
@@ -152,7 +151,7 @@ def report(rows: list[dict], rerun: dict, crash: dict, latency: float) -> str:
                     f"({crash['persisted items called again']} persisted items called again; "
                     f"{crash['calls on resume']} calls on resume for "
                     f"{crash['items'] - crash['persisted before the kill']} unpersisted items).")
-    return f"""`core.runs.describe_items` with the OpenAI describer (real SDK, HTTP keep-alive) against the fake LVLM
+    return f"""`core.runs.describe.describe_items` with the OpenAI describer (real SDK, HTTP keep-alive) against the fake LVLM
 server in its own process, every answer delayed {latency * 1000:.0f} ms. Ideal throughput is concurrency / latency.
 Each level describes concurrency x waves distinct images under its own model name (so nothing is cached).
 

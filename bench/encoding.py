@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import table, timed, write_section  # noqa: I001 - sets sys.path first
-
 import numpy as np
 import torch
+from common import table, timed, write_section
 
 from bench.texts import descriptions
-from core.encoders import MiniLMEncoder
+from core.nets.encoders import MiniLMEncoder
 
 SECTION = "perf-P3"
 CHUNK = 500
@@ -54,7 +53,7 @@ def main() -> None:
     for i, start in enumerate(range(0, len(texts), CHUNK)):
         chunk = texts[start:start + CHUNK]
         for name in names[i % len(names):] + names[:i % len(names)]:
-            took, out = timed(lambda name=name: encoders[name](chunk))
+            took, out = timed(lambda name=name, chunk=chunk: encoders[name](chunk))
             seconds[name] += took
             vectors[name].append(out)
         print(f"{start + len(chunk)}/{len(texts)}", flush=True)

@@ -24,16 +24,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.encoders import text_sha  # noqa: E402
+from core.catalog.interactions import Interactions, from_frame  # noqa: E402
+from core.catalog.store import now_iso  # noqa: E402
 from core.evaluation.bootstrap import bootstrap_ci  # noqa: E402
-from core.evaluation.interactions import Interactions, from_frame  # noqa: E402
 from core.evaluation.metrics import metric_label, rank_order, target_ranks, user_metrics  # noqa: E402
 from core.evaluation.report import evaluate_to_workspace, write_section  # noqa: E402
 from core.evaluation.result import Evaluation  # noqa: E402
 from core.evaluation.splits import split_interactions  # noqa: E402
 from core.lab import Lab, open_lab  # noqa: E402
-from core.representations import build_title  # noqa: E402
-from core.store import now_iso  # noqa: E402
+from core.nets.encoders import text_sha  # noqa: E402
+from core.represent.representations import build_title  # noqa: E402
 
 EVIDENCE = ROOT / "EVALUATION.md"
 REPRODUCE = "python bench/eval_movielens.py --write"

@@ -23,17 +23,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.catalog.ingest import ingest  # noqa: E402
+from core.describe.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
 from core.evaluation.ablation import run_withheld  # noqa: E402
 from core.evaluation.baselines import pool_matrix  # noqa: E402
 from core.evaluation.bootstrap import bootstrap_ci, paired_bootstrap  # noqa: E402
 from core.evaluation.neighbours import chance_precision, neighbour_precision  # noqa: E402
 from core.evaluation.report import write_section  # noqa: E402
-from core.ingest import ingest  # noqa: E402
 from core.lab import Lab, open_lab  # noqa: E402
-from core.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
-from core.recommend import load_matrix  # noqa: E402
-from core.representations import build_title, build_visual  # noqa: E402
-from core.runs import run_prompt  # noqa: E402
+from core.represent.recommend import load_matrix  # noqa: E402
+from core.represent.representations import build_title, build_visual  # noqa: E402
+from core.runs.prompt import run_prompt  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "real_products"
 EVIDENCE = ROOT / "EVALUATION.md"

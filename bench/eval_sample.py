@@ -18,14 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.catalog.interactions import load_interactions  # noqa: E402
+from core.describe.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
 from core.evaluation.ablation import run_withheld  # noqa: E402
-from core.evaluation.interactions import load_interactions  # noqa: E402
 from core.evaluation.metrics import metric_label  # noqa: E402
 from core.evaluation.report import evaluate_to_workspace, results_tables, write_section  # noqa: E402
 from core.evaluation.result import Evaluation  # noqa: E402
 from core.lab import open_lab  # noqa: E402
-from core.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
-from core.sample import build_sample  # noqa: E402
+from core.services.sample import build_sample  # noqa: E402
 
 EVIDENCE = ROOT / "EVALUATION.md"
 REPRODUCE = "python bench/eval_sample.py --write"
@@ -95,7 +95,7 @@ def main() -> int:
         build_sample(lab)
     ablation = run_withheld(lab, lab.prompts.get("preference"), "offline")
     print(f"ablation: {ablation.summary()}", file=sys.stderr)
-    interactions = load_interactions(lab)
+    interactions = load_interactions(lab.workspace)
     evs = {split: evaluate_to_workspace(lab, interactions, split=split, seed=args.seed) for split in ("loo", "random")}
     body = section(evs, args.seed)
     print(body)

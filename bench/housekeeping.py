@@ -2,9 +2,9 @@
 
 Usage: python bench/housekeeping.py [--write] [--items 100000]
 
-The writes are Vitrine's own: what `core.ingest.ingest` writes per call (one upsert, then a compaction check),
-`core.runs.describe_items` (which flushes every FLUSH_EVERY results) with an instant in-process describer,
-and `core.representations.embed_description_run` (one batch) with the hash encoder.
+The writes are Vitrine's own: what `core.catalog.ingest.ingest` writes per call (one upsert, then a compaction check),
+`core.runs.describe.describe_items` (which flushes every FLUSH_EVERY results) with an instant in-process describer,
+and `core.represent.representations.embed_description_run` (one batch) with the hash encoder.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import table, timed, write_section  # noqa: I001 - sets sys.path first
+from common import table, timed, write_section
 
-
-from core.encoders import HashEncoder
+from core.catalog.store import SMALL_FRAGMENTS_TO_COMPACT, now_iso
+from core.describe.prompts import PromptVersion
 from core.lab import Lab, open_lab
 from core.models import Attributes, Description, ImageRef
-from core.prompts import PromptVersion
-from core.representations import embed_description_run
-from core.runs import COMPACT_EVERY, FLUSH_EVERY, describe_items
-from core.store import SMALL_FRAGMENTS_TO_COMPACT, now_iso
+from core.nets.encoders import HashEncoder
+from core.represent.representations import embed_description_run
+from core.runs.describe import COMPACT_EVERY, FLUSH_EVERY, describe_items
 
 SECTION = "perf-housekeeping"
 
@@ -46,7 +45,7 @@ def item_rows(start: int, stop: int) -> list[dict]:
 
 
 def upload(lab: Lab, rows: list[dict]) -> None:
-    """What core.ingest.ingest writes per call once images are validated: one batch, then a compaction check."""
+    """What core.catalog.ingest.ingest writes per call once images are validated: one batch, then a compaction check."""
     lab.store.upsert_items(rows)
     lab.store.optimize_if_fragmented()
 
@@ -112,9 +111,9 @@ def main() -> None:
          "before": f"{flush_before * 1000:.0f} ms", "after optimize()": f"{flush_after * 1000:.0f} ms",
          "speed-up": f"{flush_before / flush_after:.1f}x"},
     ]
-    text = f"""A {args.items:,}-item catalogue ingested the way `core.ingest.ingest` writes (one batched upsert per
+    text = f"""A {args.items:,}-item catalogue ingested the way `core.catalog.ingest.ingest` writes (one batched upsert per
 ingest call, {uploads} calls of {args.upload:,}); {args.described:,} of its items then described with
-`core.runs.describe_items` (an instant in-process describer, so the cost is Vitrine's own writes) and embedded;
+`core.runs.describe.describe_items` (an instant in-process describer, so the cost is Vitrine's own writes) and embedded;
 then `Store.optimize()` on the three tables ({optimize_s:.1f} s: compaction plus vector-index update; no version
 pruned, the descriptions table still lists {versions:,} versions for undo).
 
@@ -125,7 +124,7 @@ pruned, the descriptions table still lists {versions:,} versions for undo).
 Every LanceDB commit adds a fragment: one per ingest call and one per describe flush (every {FLUSH_EVERY}
 descriptions). So Vitrine checks and compacts (`Store.optimize_if_fragmented()`, at {SMALL_FRAGMENTS_TO_COMPACT}+ small
 fragments) after every ingest call, every {COMPACT_EVERY:,} descriptions within a run, and at the end of every
-run (`core.runs.run_prompt`, `describe --batch`). The "fragments" column is what that leaves before the final
+run (`core.runs.describe.run_prompt`, `describe --batch`). The "fragments" column is what that leaves before the final
 `optimize()`; a flush cost {describe_s / max(1, report.calls // FLUSH_EVERY) * 1000:.0f} ms on average up to
 {args.described:,} rows.
 """

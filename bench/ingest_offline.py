@@ -2,8 +2,8 @@
 
 Usage: python bench/ingest_offline.py [--write] [--per-category 250]
 
-Stages timed separately, all Vitrine's own code: core.ingest.ingest (validate, hash, store, thumbnail, write
-items), then core.runs.run_prompt with the offline provider (EfficientNet-Lite0 on ONNX Runtime in batches
+Stages timed separately, all Vitrine's own code: core.catalog.ingest.ingest (validate, hash, store, thumbnail, write
+items), then core.runs.describe.run_prompt with the offline provider (EfficientNet-Lite0 on ONNX Runtime in batches
 of 32 beside colour/pattern threads, templated description, batched description writes) which ends by
 embedding the descriptions with all-MiniLM-L6-v2 into the run's representation. Model loading is timed
 apart; the CNN alone, the tagging alone and the CNN on PyTorch (for the speed-up and the output difference)
@@ -22,13 +22,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, table, timed, write_section  # noqa: I001 - sets sys.path first
-
 import numpy as np
+from common import ROOT, table, timed, write_section
 
-from core.ingest import ingest
+from core.catalog.ingest import ingest
 from core.lab import open_lab
-from core.runs import run_prompt
+from core.runs.prompt import run_prompt
 
 SECTION = "perf-P4"
 
@@ -51,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vitrine-p4-") as tmp:
         lab = open_lab(Path(tmp) / "ws")
         offline = lab.describer("offline")
-        load_s, _ = timed(lambda: (offline._vision.backend, lab.encoder.encode(["warm-up"])))  # noqa: SLF001
+        load_s, _ = timed(lambda: (offline._vision.backend, lab.encoder.encode(["warm-up"])))
         started = time.perf_counter()
         ingest_s, report = timed(lambda: ingest(lab.store, lab.images, [source / "images"],
                                                 (source / "items.csv").read_bytes()))
@@ -59,7 +58,7 @@ def main() -> None:
         total_s = time.perf_counter() - started
         n = report.accepted
         split = _split(lab)
-    vision_backend, text_backend = offline._vision.backend, lab.encoder.backend  # noqa: SLF001
+    vision_backend, text_backend = offline._vision.backend, lab.encoder.backend
     rate = n / total_s
     embed_s = run_s - run.elapsed_s
 
@@ -120,11 +119,11 @@ class Split:
     prob_diff: float
 
 
-def _split(lab, probe: int = 128) -> Split:  # noqa: ANN001
+def _split(lab, probe: int = 128) -> Split:
     """Seconds for the CNN alone (fresh models: the shared one caches results by image sha), for the colour /
     pattern / type tagging alone over every stored image, and for PyTorch on the first `probe` images."""
-    from core.tagging import tag
-    from core.vision import VisionModel, load_rgb
+    from core.describe.tagging import tag
+    from core.nets.vision import VisionModel, load_rgb
 
     refs = [lab.image_ref(r) for r in lab.store.items().to_dict("records")]
     paths = [r.path for r in refs]

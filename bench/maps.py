@@ -1,4 +1,4 @@
-"""P5: the UMAP map of 10k items (core.maps): first fit incl. numba warm-up, cached re-open, placing a new SKU.
+"""P5: the UMAP map of 10k items (core.represent.maps): first fit incl. numba warm-up, cached re-open, placing a new SKU.
 
 Usage: python bench/maps.py [--write] [--items 10000]
 
@@ -20,9 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, table, write_section  # noqa: I001 - sets sys.path first
-
 import numpy as np
+from common import ROOT, table, write_section
 
 SECTION = "perf-P5"
 K = 15  # neighbours for the quality measures, as for the map itself
@@ -31,10 +30,10 @@ import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 import numpy as np
-from core.encoders import HashEncoder
+from core.nets.encoders import HashEncoder
 from core.lab import open_lab
-from core.maps import place, project
-from core.recommend import load_matrix
+from core.represent.maps import place, project
+from core.represent.recommend import load_matrix
 lab = open_lab({ws!r}, encoder=HashEncoder())
 t1 = time.perf_counter()
 out = {{"import_s": t1 - t0}}
@@ -73,7 +72,7 @@ def quality(vectors: np.ndarray, xy: np.ndarray) -> tuple[float, float]:
     from sklearn.manifold import trustworthiness
     from sklearn.neighbors import NearestNeighbors
 
-    from core.maps import _neighbours
+    from core.represent.maps import _neighbours
 
     high = _neighbours(vectors, vectors, K + 1)[0][:, 1:]
     low = NearestNeighbors(n_neighbors=K + 1).fit(xy).kneighbors(xy, return_distance=False)[:, 1:]
@@ -88,9 +87,9 @@ def main() -> None:
     args = parser.parse_args()
     from retrieval import clustered  # the P1 generator: MiniLM-like vectors
 
-    from core.encoders import HashEncoder
     from core.lab import open_lab
-    from core.recommend import load_matrix
+    from core.nets.encoders import HashEncoder
+    from core.represent.recommend import load_matrix
 
     with tempfile.TemporaryDirectory(prefix="vitrine-p5-") as name:
         tmp = Path(name)
@@ -135,14 +134,14 @@ def main() -> None:
         {"step": "reference: umap.UMAP defaults on the same vectors, after the warm-up",
          "seconds": f"{reference['project_s']:.1f}", "target": "", "verdict": ""},
     ]
-    text = f"""`core.maps.project` on {args.items:,} MiniLM-like 384-d vectors (the P1 generator) with the default
+    text = f"""`core.represent.maps.project` on {args.items:,} MiniLM-like 384-d vectors (the P1 generator) with the default
 parameters (cosine, n_neighbors 15), each step in a fresh Python process with NUMBA_CACHE_DIR pointing at a new empty
 folder (or at the one `maps-warmup` filled); `import core` + workspace open ({cold['import_s']:.1f} s) is not
 counted, importing umap is.
 
 {table(rows, ["step", "seconds", "target", "verdict"])}
 
-The recipe (core.maps RECIPE 2): the exact cosine {K}-nearest-neighbour graph from chunked numpy matrix products
+The recipe (core.represent.maps RECIPE 2): the exact cosine {K}-nearest-neighbour graph from chunked numpy matrix products
 (no pynndescent index to build, nor its kernels to compile) handed to umap.UMAP as `precomputed_knn`, a PCA start
 instead of the spectral one, and 200 epochs (UMAP's own default above 10k items; 500 below). umap's kernels are
 cached on disk by numba, so only the first process on a machine compiles them, and `make install` runs

@@ -12,19 +12,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import time
 from pathlib import Path
-
-from common import interleaved, ms, p50, p99, table, timed, write_section  # noqa: I001 - sets sys.path first
 
 import numpy as np
 import pyarrow as pa
+from common import interleaved, ms, p50, p99, table, timed, write_section
 
-from core import ann
-from core.encoders import HashEncoder
+from core.catalog.store import ITEM_SCHEMA, vector_schema
 from core.lab import Lab, open_lab
-from core.recommend import load_matrix, recommend
-from core.store import ITEM_SCHEMA, vector_schema
+from core.nets.encoders import HashEncoder
+from core.represent import ann
+from core.represent.recommend import load_matrix, recommend
 
 DIM = 384
 K = 10
@@ -198,7 +196,7 @@ description embeddings). The three paths answer the same queries, interleaved qu
 hit all alike; ratios are against exact numpy in the same run.
 
 - **numpy exact**: `matrix @ q` + `argpartition` on the in-memory float32 matrix (the memory-bandwidth bound).
-- **Vitrine recommend()**: `core.recommend.recommend(lab, history, 10, rep, explain=False)`, the served path:
+- **Vitrine recommend()**: `core.represent.recommend.recommend(lab, history, 10, rep, explain=False)`, the served path:
   cached matrix (reloaded only when the table's LanceDB version changes), profile, history exclusion, titles.
   Below `ANN_MIN_ROWS` = {ann.ANN_MIN_ROWS:,} it ranks exactly; above it, it serves from the LanceDB index that
   `load_matrix` builds in the background: it fetches (k + len(history)) x candidates row ids by compressed

@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.describers.offline import OfflineDescriber  # noqa: E402
-from core.models import ImageRef  # noqa: E402
+from core.describe.providers.offline import OfflineDescriber  # noqa: E402
+from core.describe.tagging import Tags  # noqa: E402
 from core.markdown_sections import splice_section  # noqa: E402
-from core.tagging import Tags  # noqa: E402
+from core.models import ImageRef  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "real_products"
 BENCHMARKS = ROOT / "BENCHMARKS.md"

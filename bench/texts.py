@@ -1,6 +1,6 @@
 """Seeded, realistic product descriptions for the encoding benchmarks, built from the offline phrase tables.
 
-Half are the offline describer's own output (core.describers.offline.render over random tags), half are
+Half are the offline describer's own output (core.describe.providers.offline.render over random tags), half are
 longer LVLM-style paragraphs (the shape a hosted model returns under the `preference` prompt).
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 
-from core.describers.offline import render
-from core.prompts import PromptLibrary
-from core.tagging import USAGES, NamedColour, Tags, palette, product_types
+from core.describe.prompts import PromptLibrary
+from core.describe.providers.offline import render
+from core.describe.tagging import USAGES, NamedColour, Tags, palette, product_types
 
 PATTERNS = ("solid", "striped", "patterned")
 _OPENERS = ("This", "A", "The")

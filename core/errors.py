@@ -7,3 +7,7 @@ class VitrineError(Exception):
 
 class ConfigError(VitrineError):
     """Missing key, unknown provider, bad workspace: fixable by the user, never retried."""
+
+
+class EvaluationError(VitrineError):
+    """An evaluation input is unusable; the message names the file, column or representation at fault."""

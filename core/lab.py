@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from core.describers.base import Describer, get_describer
-from core.encoders import MiniLMEncoder, TextEncoder
-from core.images import ImageStore
+from core.catalog.images import ImageStore
+from core.catalog.store import Store
+from core.describe.base import Describer
+from core.describe.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary, PromptVersion
+from core.describe.registry import get_describer
 from core.models import ImageRef
-from core.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary, PromptVersion
-from core.store import Store
+from core.nets.encoders import MiniLMEncoder, TextEncoder
 from core.workspace import Workspace, resolve_workspace
 
 DEFAULT_PROVIDER = "offline"

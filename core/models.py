@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
 FACETS: tuple[str, ...] = ("style", "material", "colour", "pattern", "usage_context", "occasion")
+
+Progress = Callable[[int, int, str], None]  # (done, total, label): every long job reports through one
 
 
 class Attributes(BaseModel):

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_WORKSPACE = "workspace"
+from core.config import settings
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Workspace:
     @property
     def db_uri(self) -> str:
         """LanceDB connects by URI, so an object-store URI can replace this without code changes."""
-        return os.environ.get("VITRINE_DB_URI") or str(self.root / "db")
+        return settings().db_uri or str(self.root / "db")
 
     @property
     def images_dir(self) -> Path:
@@ -46,5 +46,5 @@ class Workspace:
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
-    chosen = path or os.environ.get("VITRINE_WORKSPACE") or DEFAULT_WORKSPACE
+    chosen = path or settings().workspace
     return Workspace(Path(chosen).expanduser().resolve())

@@ -5,7 +5,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.catalog import (
+from core.catalog.images import IMAGE_SUFFIXES
+from core.describe.registry import provider_label
+from core.services.upkeep import (
     catalogue_frame,
     describe_new,
     export_csv,
@@ -14,8 +16,6 @@ from core.catalog import (
     undescribed_skus,
     update_items,
 )
-from core.describers.base import provider_label
-from core.images import IMAGE_SUFFIXES
 from ui.state import get_lab, user_errors
 from ui.widgets import thumb_grid
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.coldstart import REACH_K, add_to_catalogue, preview
+from core.services.coldstart import REACH_K, add_to_catalogue, preview
 from ui.map_widgets import map_figure, show_map
 from ui.state import get_lab, user_errors
 from ui.widgets import thumb_grid

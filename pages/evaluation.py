@@ -3,8 +3,8 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.catalog.interactions import load_interactions, read_upload
 from core.evaluation.baselines import default_specs
-from core.evaluation.interactions import load_interactions, read_upload
 from core.evaluation.metrics import metric_label
 from core.evaluation.report import evaluate_to_workspace
 from core.evaluation.splits import SPLIT_HELP, SPLITS
@@ -43,7 +43,7 @@ with user_errors():
             with st.status("Evaluating…", expanded=True) as status:
                 bar = st.progress(0.0, text="loading interactions")
                 interactions = (read_upload(upload.name, upload.getvalue()) if source == UPLOAD_SOURCE
-                                else load_interactions(lab))
+                                else load_interactions(lab.workspace))
                 ev = evaluate_to_workspace(
                     lab, interactions, split=split, representations=chosen, ks=tuple(ks), seed=int(seed),
                     progress=lambda done, total, label: bar.progress(done / max(total, 1), text=label))

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.sample import build_sample
-from core.summary import provider_status, workspace_summary
+from core.services.sample import build_sample
+from core.services.summary import provider_status, workspace_summary
 from ui.state import get_lab, user_errors, workspace_path
 
 st.title("Vitrine — merchandising lab")

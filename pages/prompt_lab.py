@@ -3,13 +3,21 @@
 import pandas as pd
 import streamlit as st
 
-from core.ab import (
-    STRATEGIES, ProviderChoice, Side, SideSpec, compare, promote, provider_choices, recall_at_k, run_ab,
+from core.describe.prompts import diff_versions
+from core.models import FACETS
+from core.services.ab import (
+    STRATEGIES,
+    ProviderChoice,
+    Side,
+    SideSpec,
+    compare,
+    promote,
+    provider_choices,
+    recall_at_k,
+    run_ab,
     sample_items,
 )
-from core.models import FACETS
-from core.prompts import diff_versions
-from core.votes import left_side, record_vote, vote_choices, votes, win_rate
+from core.services.votes import left_side, record_vote, vote_choices, votes, win_rate
 from ui.state import get_lab, user_errors
 from ui.widgets import thumbnail
 

@@ -7,7 +7,7 @@ st.code or dataframe cells only.
 import pandas as pd
 import streamlit as st
 
-from core import qa
+from core.services import qa
 from ui.state import get_lab, user_errors
 
 ALL = "All"

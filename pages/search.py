@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.recommend import default_representation, search
+from core.represent.recommend import default_representation, search
 from ui.state import get_lab, user_errors
 from ui.widgets import thumb_grid
 

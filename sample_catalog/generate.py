@@ -20,9 +20,9 @@ import numpy as np
 if __package__ in (None, ""):  # executed as a script: make `sample_catalog` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sample_catalog.draw import render, save_png  # noqa: E402
-from sample_catalog.geometry import Spec  # noqa: E402
-from sample_catalog.textures import PALETTE  # noqa: E402
+from sample_catalog.draw import render, save_png
+from sample_catalog.geometry import Spec
+from sample_catalog.textures import PALETTE
 
 DEFAULT_SEED = 7
 HERE = Path(__file__).resolve().parent

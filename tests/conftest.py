@@ -10,12 +10,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from core.encoders import HashEncoder  # noqa: E402
-from core.ingest import ingest  # noqa: E402
-from core.lab import Lab, open_lab  # noqa: E402
-from core.representations import build_title  # noqa: E402
-from core.runs import run_prompt  # noqa: E402
-from tests.fakes import FakeDescriber, write_catalog  # noqa: E402
+from core.catalog.ingest import ingest
+from core.lab import Lab, open_lab
+from core.nets.encoders import HashEncoder
+from core.represent.representations import build_title
+from core.runs.prompt import run_prompt
+from tests.fakes import FakeDescriber, write_catalog
 
 SMALL_CATALOG = [
     {"sku": "A1", "title": "Red Linen Shirt", "category": "apparel", "colour": "red", "style": "minimalist"},

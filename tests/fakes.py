@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from core.describe.prompts import PromptVersion
 from core.models import Attributes, Description, ImageRef
-from core.prompts import PromptVersion
 
 COLOURS = {"red": (200, 30, 30), "blue": (30, 60, 200), "green": (30, 160, 60), "black": (20, 20, 20)}
 

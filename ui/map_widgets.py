@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.maps import NONE, PROMPT_VERSION
+from core.represent.maps import NONE, PROMPT_VERSION
 
 MAX_LEVELS = 12  # legend entries before the rarest values are merged into "other"
 HOVER = "%{customdata[0]}<br>%{customdata[1]}<extra>%{customdata[2]}</extra>"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import streamlit as st
 
-from core import maps, qa
+from core.config import settings
+from core.describe.secrets import register_secret_source
 from core.errors import VitrineError
 from core.lab import Lab, open_lab
-from core.recommend import default_representation
-from core.secrets import register_secret_source
+from core.represent import maps
+from core.represent.recommend import default_representation
+from core.services import qa
 
 LAB_KEY = "lab"  # a Lab placed in session_state (e.g. by AppTest) overrides the workspace
 
@@ -35,7 +36,7 @@ def _warm_up(lab: Lab) -> None:
 
 
 def workspace_path() -> str:
-    return st.session_state.get("workspace") or os.environ.get("VITRINE_WORKSPACE") or "workspace"
+    return st.session_state.get("workspace") or settings().workspace
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from core.evaluation.errors import EvaluationError
+from core.describe.prompts import PromptLibrary, PromptVersion
+from core.errors import EvaluationError
 from core.lab import Lab
-from core.prompts import PromptLibrary, PromptVersion
-from core.representations import embed_description_run
-from core.runs import Progress, RunReport, describe_items
+from core.models import Progress
+from core.represent.representations import embed_description_run
+from core.runs.describe import RunReport, describe_items
 
 
 def prompt_without(library: PromptLibrary, prompt: PromptVersion, variable: str = "title") -> PromptVersion:

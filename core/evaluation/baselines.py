@@ -13,11 +13,11 @@ from typing import Protocol
 
 import numpy as np
 
-from core.encoders import normalise
-from core.evaluation.errors import EvaluationError
+from core.errors import EvaluationError
 from core.lab import Lab
-from core.recommend import Matrix, default_representation, profile_vector
-from core.representations import list_representations
+from core.nets.encoders import normalise
+from core.represent.recommend import Matrix, default_representation, profile_vector
+from core.represent.representations import list_representations
 
 RANDOM, POPULARITY = "random", "popularity"
 FUSIONS = ("concat", "mean", "weighted")
@@ -102,9 +102,9 @@ class Scorer(Protocol):
 
 
 class VectorScorer:
-    """Cosine between each shopper's profile (core.recommend.profile_vector) and every pool item.
+    """Cosine between each shopper's profile (core.represent.recommend.profile_vector) and every pool item.
 
-    This is core.recommend.recommend's scoring for many shoppers at once: one profile per shopper from
+    This is core.represent.recommend.recommend's scoring for many shoppers at once: one profile per shopper from
     profile_vector, then a single matrix product instead of one top_k mat-vec per shopper, because the
     metrics need the full ranking (every test item's rank, seeded tie order), not only the top k. The
     product runs in float64 so that identical items score identically to far below the tie rounding.

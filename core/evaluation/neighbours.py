@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.recommend import Matrix, top_k
+from core.represent.recommend import Matrix, top_k
 
 
 def neighbour_precision(matrix: Matrix, labels: Sequence[str], k: int = 10) -> np.ndarray:

@@ -15,14 +15,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from core.catalog.interactions import Interactions
+from core.catalog.store import now_iso
+from core.errors import EvaluationError
 from core.evaluation.baselines import (
     POPULARITY,
     RANDOM,
     WEIGHT_GRID,
     Popularity,
     RandomScores,
-    Scorer,
     ScoreFusion,
+    Scorer,
     Spec,
     VectorScorer,
     concat_matrix,
@@ -32,8 +35,6 @@ from core.evaluation.baselines import (
     stored_names,
 )
 from core.evaluation.bootstrap import N_RESAMPLES, bootstrap_ci
-from core.evaluation.errors import EvaluationError
-from core.evaluation.interactions import Interactions
 from core.evaluation.metrics import (
     TIE_DECIMALS,
     covered_items,
@@ -45,9 +46,8 @@ from core.evaluation.metrics import (
 from core.evaluation.result import Evaluation
 from core.evaluation.splits import Phase, split_interactions
 from core.lab import Lab
-from core.recommend import Matrix, load_matrix
-from core.runs import Progress
-from core.store import now_iso
+from core.models import Progress
+from core.represent.recommend import Matrix, load_matrix
 
 DEFAULT_KS = (5, 10, 20)
 BATCH_CELLS = 2_000_000  # shoppers × pool scores ranked at once (a few arrays of this size live together)

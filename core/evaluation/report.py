@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.catalog.interactions import Interactions
 from core.evaluation.bootstrap import N_RESAMPLES
-from core.evaluation.interactions import Interactions
 from core.evaluation.metrics import metric_label
 from core.evaluation.protocol import DEFAULT_KS, evaluate
 from core.evaluation.result import Evaluation
-from core.markdown_sections import splice_section
 from core.evaluation.splits import SPLIT_HELP
 from core.lab import Lab
-from core.runs import Progress
+from core.markdown_sections import splice_section
+from core.models import Progress
 
 
 def _md_table(rows: list[dict], columns: list[str]) -> list[str]:

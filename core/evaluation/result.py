@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.errors import EvaluationError
 from core.evaluation.bootstrap import Estimate, Paired, bootstrap_ci, paired_bootstrap
-from core.evaluation.errors import EvaluationError
 from core.evaluation.splits import FilterReport
 
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from core.evaluation.errors import EvaluationError
-from core.evaluation.interactions import Interactions
+from core.catalog.interactions import Interactions
+from core.errors import EvaluationError
 
 SPLITS = ("loo", "random", "temporal", "given")
 SPLIT_HELP = {

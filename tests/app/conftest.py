@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.lab import Lab
-from core.runs import run_prompt
+from core.runs.prompt import run_prompt
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERACTIONS = """shopper_id,sku,timestamp

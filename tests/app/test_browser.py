@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.encoders import HashEncoder
 from core.lab import open_lab
+from core.nets.encoders import HashEncoder
 from tests.fakes import png_bytes
 from ui.server import start_app
 
@@ -35,7 +35,7 @@ class LeakListener:
         hits = self.hits
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 self.send_response(204)
                 self.end_headers()

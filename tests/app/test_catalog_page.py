@@ -1,7 +1,7 @@
 import io
 import zipfile
 
-from core.catalog import undescribed_skus
+from core.services.upkeep import undescribed_skus
 from tests.app.conftest import open_page
 from tests.fakes import png_bytes
 

@@ -1,6 +1,6 @@
 import json
 
-from core.recommend import load_matrix
+from core.represent.recommend import load_matrix
 from tests.app.conftest import open_page
 from tests.fakes import png_bytes
 

@@ -1,7 +1,7 @@
 import json
 
 import pandas as pd
-from streamlit.elements.plotly_chart import PlotlyState, PlotlySelectionState
+from streamlit.elements.plotly_chart import PlotlySelectionState, PlotlyState
 
 from tests.app.conftest import open_page
 from ui.map_widgets import map_figure, selected_skus

@@ -2,11 +2,11 @@ import shutil
 
 import pytest
 
-from core.ab import RECALL_CAVEAT
-from core.evaluation.interactions import load_interactions
+from core.catalog.interactions import load_interactions
 from core.evaluation.protocol import evaluate
 from core.lab import Lab, open_lab
-from core.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
+from core.services.ab import RECALL_CAVEAT
+from core.services.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
 from tests.app.conftest import ROOT, open_page
 
 PAGE = "pages/prompt_lab.py"
@@ -88,7 +88,8 @@ def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer)
     assert any(i.value == RECALL_CAVEAT for i in at.info)
     recall = next(d.value for d in at.dataframe if "Recall@10 [95% CI]" in d.value.columns)
     assert recall["representation"].tolist() == [RUN_A, RUN_B]
-    direct = evaluate(lab, load_interactions(lab), representations=[RUN_A, RUN_B], ks=(10,), min_interactions=2)
+    direct = evaluate(lab, load_interactions(lab.workspace), representations=[RUN_A, RUN_B], ks=(10,),
+                      min_interactions=2)
     expected = [direct.estimate(r, "recall@10") for r in (RUN_A, RUN_B)]
     assert recall["Recall@10 [95% CI]"].tolist() == [e.text() for e in expected]
     assert expected[0].text() == "1.000 [1.000, 1.000]"  # 6 SKUs, K = 10: every held-out item is in the top 10

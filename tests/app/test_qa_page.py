@@ -1,8 +1,8 @@
 import pytest
 
-from core import qa
 from core.models import Attributes, Description
-from core.runs import run_prompt
+from core.runs.prompt import run_prompt
+from core.services import qa
 from tests.app.conftest import open_page
 
 PAGE = "pages/qa.py"

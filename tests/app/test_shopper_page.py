@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from core.recommend import recommend
+from core.represent.recommend import recommend
 from tests.app.conftest import open_page
 
 PAGE = "pages/shopper.py"

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import batch, fake_lvlm
-from core.fake_lvlm import FakeLVLMServer
+from core.describe.pricing import cost_usd
 from core.lab import Lab
 from core.models import description_key
-from core.pricing import cost_usd
+from core.runs import batch
+from core.runs.prompt import run_batch
+from core.testing import fake_lvlm
+from core.testing.fake_lvlm import FakeLVLMServer
 
 PROVIDERS = ["openai", "anthropic"]
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
@@ -28,7 +30,7 @@ def srv() -> Iterator[FakeLVLMServer]:
 def run(lab: Lab, srv: FakeLVLMServer, provider: str, **options: object) -> batch.BatchReport:
     base_url = srv.base_url_openai if provider == "openai" else srv.base_url_anthropic
     options = {"poll_interval": 0.02, "sleep": lambda s: time.sleep(s), **options}
-    return batch.run_batch(lab, lab.prompts.get("preference"), provider, model=MODELS[provider], base_url=base_url,
+    return run_batch(lab, lab.prompts.get("preference"), provider, model=MODELS[provider], base_url=base_url,
                            api_key="sk-test", **options)
 
 
@@ -118,7 +120,7 @@ def test_anthropic_results_near_expiry_warn_and_expired_ones_are_sent_again(stoc
 
 def test_the_cli_entry_prints_the_estimate_before_running(stocked_lab: Lab, srv: FakeLVLMServer,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from core.batch_cli import run_batch_describe
+    from core.cli.batch import run_batch_describe
 
     report = run_batch_describe(stocked_lab, stocked_lab.prompts.get("preference"), "openai", "gpt-4o-mini",
                                 srv.base_url_openai, "sk-test", poll_interval=0.02)

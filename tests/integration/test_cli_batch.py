@@ -1,10 +1,10 @@
 """`python -m core describe --batch` end to end: submit, return, re-run to collect (real SDK, fake server)."""
 
-from core.cli import main
-from core.encoders import HashEncoder
-from core.fake_lvlm import FakeLVLMServer
-from core.ingest import ingest
+from core.catalog.ingest import ingest
+from core.cli.main import main
 from core.lab import open_lab
+from core.nets.encoders import HashEncoder
+from core.testing.fake_lvlm import FakeLVLMServer
 from tests.fakes import png_bytes
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.encoders import MiniLMEncoder, onnx_path
+from core.nets.encoders import MiniLMEncoder, onnx_path
 
 TEXTS = [
     "A laid-back navy cotton t-shirt for weekend errands.",

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.encoders import MiniLMEncoder
-from core.evaluation.interactions import from_frame
+from core.catalog.interactions import from_frame
+from core.catalog.store import now_iso
 from core.evaluation.protocol import evaluate
 from core.evaluation.report import evaluate_to_workspace
 from core.lab import open_lab
-from core.recommend import load_matrix, recommend
-from core.representations import build_title
-from core.store import now_iso
+from core.nets.encoders import MiniLMEncoder
+from core.represent.recommend import load_matrix, recommend
+from core.represent.representations import build_title
 
 THEMES = {
     "garden": ["terracotta plant pot", "watering can", "pruning shears", "garden gloves", "seed tray", "hose reel"],

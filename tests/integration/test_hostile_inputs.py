@@ -3,7 +3,7 @@
 import pytest
 from PIL import Image
 
-from core.ingest import MetadataError, ingest
+from core.catalog.ingest import MetadataError, ingest
 from tests import hostile
 from tests.fakes import png_bytes
 
@@ -69,12 +69,12 @@ def test_unusable_csv_is_refused_whole_and_nothing_changes(lab, csv, message):
 def test_bad_csv_rows_are_rejected_individually(lab):
     names = ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]
     uploads = [(n, png_bytes("red") + n.encode()) for n in names]
-    csv = ("sku,image,title\n"
-           "GOOD-1,a.png,\"=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"\n"
-           "bad/sku,b.png,x\n"
-           "..,c.png,x\n"
-           "nul\x00sku,d.png,x\n"
-           "GOOD-1,e.png,dup\n").encode()
+    csv = (b"sku,image,title\n"
+           b"GOOD-1,a.png,\"=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"\n"
+           b"bad/sku,b.png,x\n"
+           b"..,c.png,x\n"
+           b"nul\x00sku,d.png,x\n"
+           b"GOOD-1,e.png,dup\n")
     report = ingest(lab.store, lab.images, [], csv, uploads=uploads)
     status = {v.file: (v.status, v.reason) for v in report.verdicts}
     assert status["a.png"][0] == "accepted"

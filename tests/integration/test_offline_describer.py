@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.describers.offline import OfflineDescriber
+from core.describe.prompts import PromptLibrary
+from core.describe.providers.offline import OfflineDescriber
 from core.errors import ConfigError
 from core.models import ImageRef
-from core.prompts import PromptLibrary
-from core.vision import VisionModel
+from core.nets.vision import VisionModel
 
 
 def draw_tee(path, colour: tuple[int, int, int]) -> ImageRef:

@@ -13,15 +13,15 @@ import openai
 import pytest
 from PIL import Image
 
-from core.describers.anthropic_provider import AnthropicDescriber
-from core.describers.common import SDKDescriber
-from core.describers.openai_provider import OpenAIDescriber
-from core.describers.errors import ProviderError, ProviderOutputError
+from core.describe.pricing import cost_usd
+from core.describe.prompts import PromptVersion
+from core.describe.providers.anthropic_provider import AnthropicDescriber
+from core.describe.providers.errors import ProviderError, ProviderOutputError
+from core.describe.providers.openai_provider import OpenAIDescriber
+from core.describe.providers.sdk import SDKDescriber
 from core.errors import ConfigError
-from core.fake_lvlm import FakeLVLMServer
 from core.models import ImageRef
-from core.pricing import cost_usd
-from core.prompts import PromptVersion
+from core.testing.fake_lvlm import FakeLVLMServer
 
 KEY = "sk-test-SECRET-abcdef123456"
 CLASSES: dict[str, type[SDKDescriber]] = {"openai": OpenAIDescriber, "anthropic": AnthropicDescriber}

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from core.encoders import HashEncoder
-from core.fake_lvlm import FakeLVLMServer
-from core.ingest import ingest
+from core.catalog.ingest import ingest
 from core.lab import open_lab
-from core.runs import run_prompt
+from core.nets.encoders import HashEncoder
+from core.runs.prompt import run_prompt
+from core.testing.fake_lvlm import FakeLVLMServer
 from tests.fakes import png_bytes
 
 SENTINEL = "sk-SENTINEL-7f3a9c-never-store-me"
@@ -117,7 +117,7 @@ def test_two_processes_writing_one_workspace_lose_nothing(tmp_path):
 def test_readers_only_ever_see_whole_committed_batches(tmp_path):
     import threading
 
-    from core.runs import FLUSH_EVERY
+    from core.runs.describe import FLUSH_EVERY
     from tests.fakes import FakeDescriber
 
     n = 3 * FLUSH_EVERY

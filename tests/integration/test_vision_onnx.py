@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core import vision
-from core.vision import VisionModel
+from core.nets import vision
+from core.nets.vision import VisionModel
 
 HAS_ONNX = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx"))
 needs_onnx = pytest.mark.skipif(not HAS_ONNX, reason="onnxruntime/onnx not installed: PyTorch is used")
@@ -22,7 +22,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Packshot-like drawings plus noise, in several sizes and modes (non-square, palette, transparent)."""
     out, rng = tmp_path_factory.mktemp("vision"), np.random.default_rng(3)
     paths = []
-    for i, (size, mode) in enumerate([((240, 240), "RGB"), ((180, 300), "RGB"), ((320, 200), "P"), ((128, 128), "RGBA")]):
+    shapes = [((240, 240), "RGB"), ((180, 300), "RGB"), ((320, 200), "P"), ((128, 128), "RGBA")]
+    for i, (size, mode) in enumerate(shapes):
         img = Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).convert(mode)
         ImageDraw.Draw(img).ellipse([20, 20, size[0] - 30, size[1] - 40], fill=(30 + 60 * i, 90, 200 - 40 * i))
         paths.append(out / f"{i}.png")
@@ -75,7 +76,7 @@ def test_a_failed_export_falls_back_to_pytorch_and_says_so(images: list[Path], r
 
     monkeypatch.setattr(vision, "export_onnx", broken)
     model = VisionModel()
-    with caplog.at_level(logging.WARNING, logger="core.vision"):
+    with caplog.at_level(logging.WARNING, logger="core.nets.vision"):
         assert model.backend == "torch"
     assert "exporter exploded" in caplog.text
     np.testing.assert_allclose(model.analyse(images).probs, reference.probs, atol=1e-6)

@@ -2,15 +2,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.ab import (
-    RECALL_CAVEAT, SideSpec, compare, promote, provider_choices, recall_at_k, resolve_side, run_ab, sample_items,
-)
+from core.catalog.interactions import load_interactions
+from core.describe.prompts import PromptError
 from core.errors import ConfigError, VitrineError
-from core.evaluation.interactions import load_interactions
 from core.evaluation.protocol import evaluate
 from core.models import FACETS
-from core.prompts import PromptError
-from core.votes import ab_id, left_side, record_vote, vote_choices, votes, win_rate
+from core.services.ab import (
+    RECALL_CAVEAT,
+    SideSpec,
+    compare,
+    promote,
+    provider_choices,
+    recall_at_k,
+    resolve_side,
+    run_ab,
+    sample_items,
+)
+from core.services.votes import ab_id, left_side, record_vote, vote_choices, votes, win_rate
 
 # --- sampling -------------------------------------------------------------------------------
 
@@ -195,7 +203,7 @@ def test_recall_is_the_evaluation_protocol_on_the_shared_pool(lab):
     assert (report.min_interactions, report.shoppers_too_short, report.shoppers_evaluated) == (2, 3, 2)
     assert result["caveat"] == RECALL_CAVEAT and "Evaluation page" in RECALL_CAVEAT
 
-    direct = evaluate(lab, load_interactions(lab), representations=["toy1", "toy2"], ks=(1,), seed=0,
+    direct = evaluate(lab, load_interactions(lab.workspace), representations=["toy1", "toy2"], ks=(1,), seed=0,
                       min_interactions=2)
     assert result["recall"] == {m: direct.estimate(m, "recall@1") for m in ("toy1", "toy2")}
     assert result["filter"] == direct.filter and result["pool"] == direct.pool_size

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import ann, recommend
-from core.encoders import normalise
 from core.lab import Lab
-from core.recommend import load_matrix, nearest, top_k
+from core.nets.encoders import normalise
+from core.represent import ann, recommend
+from core.represent.recommend import load_matrix, nearest, top_k
 
 DIM = 16
 ROWS = 600

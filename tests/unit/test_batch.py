@@ -11,14 +11,14 @@ from anthropic.types import Message
 from openai.types.chat import ChatCompletion
 from PIL import Image
 
-from core import batch
-from core.describers.anthropic_provider import AnthropicDescriber
-from core.describers.openai_provider import OpenAIDescriber
+from core.describe.pricing import cost_usd
+from core.describe.prompts import PromptVersion
+from core.describe.providers.anthropic_provider import AnthropicDescriber
+from core.describe.providers.openai_provider import OpenAIDescriber
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import ImageRef
-from core.pricing import cost_usd
-from core.prompts import PromptVersion
+from core.runs import batch
 
 PROMPT = PromptVersion(name="appearance", version=1, variables=["category"], facets=["colour", "pattern"],
                        template="Describe the colour and pattern of this {category} in {max_words} words.")
@@ -152,4 +152,4 @@ def test_cost_estimate_prefers_this_workspaces_history(stocked_lab: Lab) -> None
 
 def test_only_sdk_providers_have_a_batch_mode(stocked_lab: Lab) -> None:
     with pytest.raises(VitrineError, match="Batch API"):
-        batch.run_batch(stocked_lab, stocked_lab.prompts.get("preference"), "fake")
+        batch.describe_batch(stocked_lab, stocked_lab.prompts.get("preference"), "fake")

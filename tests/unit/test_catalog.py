@@ -4,7 +4,10 @@ import json
 import pandas as pd
 import pytest
 
-from core.catalog import (
+from core.catalog.ingest import read_metadata
+from core.errors import VitrineError
+from core.represent.recommend import search
+from core.services.upkeep import (
     catalogue_frame,
     describe_new,
     export_csv,
@@ -13,9 +16,6 @@ from core.catalog import (
     undescribed_skus,
     update_items,
 )
-from core.errors import VitrineError
-from core.ingest import read_metadata
-from core.recommend import search
 from tests.fakes import png_bytes
 
 

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from core.coldstart import ColdStartError, add_to_catalogue, audience_reach, preview
-from core.images import ImageRejected
-from core.recommend import load_matrix, recommend
-from core.shoppers import sample_shoppers
+from core.catalog.images import ImageRejected
+from core.represent.recommend import load_matrix, recommend
+from core.represent.shoppers import sample_shoppers
+from core.services.coldstart import ColdStartError, add_to_catalogue, audience_reach, preview
 from tests.fakes import png_bytes
 
 INTERACTIONS = """shopper_id,sku,timestamp

@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
+from core.describe.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary
+from core.errors import EvaluationError
 from core.evaluation.ablation import prompt_without, run_withheld
-from core.evaluation.errors import EvaluationError
-from core.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary
-from core.runs import run_prompt
+from core.runs.prompt import run_prompt
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from core.evaluation.errors import EvaluationError
-from core.evaluation.interactions import load_interactions, read_amazon, read_csv, read_mmrec, read_upload
+from core.catalog.interactions import load_interactions, read_amazon, read_csv, read_mmrec, read_upload
+from core.errors import EvaluationError
 
 
 def test_csv_with_iso_and_epoch_times(tmp_path):
@@ -88,12 +88,12 @@ def test_upload_dispatch_by_file_name():
 
 def test_load_interactions_defaults_to_the_workspace_file(lab, tmp_path):
     with pytest.raises(EvaluationError, match="no interactions at"):
-        load_interactions(lab)
+        load_interactions(lab.workspace)
     lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\nS,A,1\n")
-    assert load_interactions(lab).source.endswith("interactions.csv")
+    assert load_interactions(lab.workspace).source.endswith("interactions.csv")
     with pytest.raises(EvaluationError, match="one interaction source"):
-        load_interactions(lab, csv="a.csv", mmrec="b.inter")
+        load_interactions(lab.workspace, csv="a.csv", mmrec="b.inter")
     with pytest.raises(EvaluationError, match="no such file"):
-        load_interactions(lab, csv=str(tmp_path / "missing.csv"))
+        load_interactions(lab.workspace, csv=str(tmp_path / "missing.csv"))
     with pytest.raises(EvaluationError, match="--amazon-meta needs --amazon"):
-        load_interactions(lab, amazon_meta="m.jsonl")
+        load_interactions(lab.workspace, amazon_meta="m.jsonl")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from core.encoders import normalise
 from core.evaluation.neighbours import chance_precision, neighbour_precision
-from core.recommend import Matrix
+from core.nets.encoders import normalise
+from core.represent.recommend import Matrix
 
 
 def test_neighbour_precision_by_hand():

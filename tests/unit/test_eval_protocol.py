@@ -7,19 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.catalog.interactions import from_frame, read_csv
+from core.catalog.store import now_iso
+from core.cli.evaluate import add_evaluate_command
+from core.errors import EvaluationError
 from core.evaluation import protocol
 from core.evaluation.baselines import VectorScorer, default_specs, parse_spec, pool_matrix
-from core.evaluation.errors import EvaluationError
-from core.evaluation.interactions import from_frame, read_csv
 from core.evaluation.metrics import rank_order
 from core.evaluation.protocol import evaluate
 from core.evaluation.report import evaluate_to_workspace
 from core.evaluation.splits import split_interactions
-from core.evaluation_cli import add_evaluate_command
-from core.recommend import load_matrix, recommend
-from core.representations import build_title
-from core.runs import run_prompt
-from core.store import now_iso
+from core.represent.recommend import load_matrix, recommend
+from core.represent.representations import build_title
+from core.runs.prompt import run_prompt
 
 GROUPS = ("shirts", "bags", "vases", "shoes")
 
@@ -116,7 +116,7 @@ def test_pool_is_the_intersection_and_history_never_ranks(stocked_lab):
     ev = evaluate(lab, log, representations=["title", app], n_resamples=50)
     assert ev.pool_size == 5 and ev.representation_sizes == {"title": 6, app: 5}
     assert ev.filter.outside_pool == 1 and ev.filter.shoppers_too_short == 1  # S3 lost H1
-    # the engine's ranking is core.recommend's: same top items for the same history
+    # the engine's ranking is core.represent.recommend's: same top items for the same history
     m = load_matrix(lab, "title")
     history = ["A1", "A2"]
     rows = [m.index[s] for s in history]
@@ -156,7 +156,7 @@ def test_report_is_written_into_the_workspace(toy_lab):
 
 
 def _cli(lab, argv, capsys):
-    """Parse like core.cli.build_parser does once `evaluate` is registered, then run the command."""
+    """Parse like core.cli.main.build_parser does once `evaluate` is registered, then run the command."""
     parser = argparse.ArgumentParser(prog="python -m core")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace")

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from core.evaluation.errors import EvaluationError
-from core.evaluation.interactions import from_frame
+from core.catalog.interactions import from_frame
+from core.errors import EvaluationError
 from core.evaluation.splits import split_interactions
 
 

@@ -1,8 +1,8 @@
 import pytest
 
+from core.catalog.history import restore_version, table_history, undo_last_delete
 from core.errors import VitrineError
-from core.history import restore_version, table_history, undo_last_delete
-from core.representations import build_title
+from core.represent.representations import build_title
 
 
 def test_delete_then_undo_restores_items_and_vectors(stocked_lab):
@@ -35,7 +35,7 @@ def test_restore_errors_are_specific(stocked_lab):
 
 
 def test_cli_history_and_undo_delete(stocked_lab, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     ws = str(stocked_lab.workspace.root)
     stocked_lab.store.delete_items(["H1"])

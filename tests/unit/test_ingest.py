@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from core.ingest import MetadataError, ingest
+from core.catalog.ingest import MetadataError, ingest
 from tests.fakes import png_bytes, write_catalog
 
 
@@ -83,7 +83,7 @@ def test_csv_problems(lab, tmp_path):
 
 
 def test_many_small_uploads_are_compacted_and_keep_every_item(lab, tmp_path, monkeypatch):
-    monkeypatch.setattr("core.store.SMALL_FRAGMENTS_TO_COMPACT", 4)
+    monkeypatch.setattr("core.catalog.store.SMALL_FRAGMENTS_TO_COMPACT", 4)
     names = [f"{colour}-{shape}" for colour in ("red", "blue", "green") for shape in ("square", "circle")]
     for name in names:  # one upload per image, as a merchandiser dropping files one at a time would
         colour, shape = name.split("-")

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from scipy.sparse import coo_matrix
 
-import core.maps as maps
-from core.maps import MapError, colour_options, place, project
-from core.recommend import load_matrix
-from core.runs import run_prompt
+import core.represent.maps as maps
+from core.represent.maps import MapError, colour_options, place, project
+from core.represent.recommend import load_matrix
+from core.runs.prompt import run_prompt
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_colour_by_prompt_version_lists_the_runs_covering_each_item(described_la
 
 
 def test_maps_warmup_command_fits_a_tiny_map_without_opening_a_workspace(tmp_path, monkeypatch, fits, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("VITRINE_WORKSPACE", raising=False)

@@ -6,7 +6,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.ingest import MetadataError, read_metadata, validate_sku
+from core.catalog.ingest import MetadataError, read_metadata, validate_sku
 
 cell = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=30)
 

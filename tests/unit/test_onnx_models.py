@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.onnx_models import cache_dir, cached_path, write_atomically
+from core.nets.backend import cache_dir, cached_path, write_atomically
 
 
 def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from core.prompts import DEFAULT_PROMPTS_DIR, PromptError, PromptLibrary, diff_versions
+from core.describe.prompts import DEFAULT_PROMPTS_DIR, PromptError, PromptLibrary, diff_versions
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import openai
 import pytest
 from PIL import Image
 
-from core.describers.common import RawReply, build_description, encode_image, keep_facets, parse_output
-from core.describers.errors import ProviderError, ProviderOutputError, from_sdk_error, redact
-from core.describers.openai_provider import OpenAIDescriber
+from core.describe.pricing import cost_usd
+from core.describe.prompts import PromptVersion
+from core.describe.providers.errors import ProviderError, ProviderOutputError, from_sdk_error, redact
+from core.describe.providers.openai_provider import OpenAIDescriber
+from core.describe.providers.sdk import RawReply, build_description, encode_image, keep_facets, parse_output
 from core.errors import VitrineError
 from core.models import Attributes, DescriptionOutput, ImageRef
-from core.pricing import cost_usd
-from core.prompts import PromptVersion
 
 KEY = "sk-unit-SECRET-0123456789"
 WHO = "openai:gpt-4o-mini"

@@ -4,11 +4,12 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from core import qa
+from core.describe.revisions import human_revisions
 from core.errors import VitrineError
 from core.models import FACETS, Attributes, description_key
-from core.representations import embed_description_run, run_name
-from core.runs import run_prompt
+from core.represent.representations import embed_description_run, run_name
+from core.runs.prompt import run_prompt
+from core.services import qa
 from tests.fakes import png_bytes
 
 FULL = Attributes(**{f: ["something"] for f in FACETS})
@@ -196,7 +197,7 @@ def test_edit_keeps_original_and_reembeds(described):
     edited = _row(described, "A1")
     assert (edited["text"], edited["original_text"], edited["status"]) == (new_text, row["original_text"], "edited")
     assert qa.qa_table(described, status="edited")["sku"].tolist() == ["A1"]
-    assert qa.human_revisions(described) == {row["key"]: new_text}
+    assert human_revisions(described.store) == {row["key"]: new_text}
     assert _vector(described, rep, "A2") @ described.encoder.encode([new_text])[0] < 0.99  # others untouched
     with pytest.raises(VitrineError, match="nothing changed"):
         qa.edit(described, row["key"], new_text + "  ")

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from core.errors import VitrineError
-from core.recommend import recommend, recency_weights, search, top_k
-from core.runs import run_prompt
+from core.represent.recommend import recency_weights, recommend, search, top_k
+from core.runs.prompt import run_prompt
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-from core import runs
-from core.representations import build_title, list_representations, run_name
-from core.runs import describe_items, run_prompt, select_items
+from core.runs import describe as runs
+from core.represent.representations import build_title, list_representations, run_name
+from core.runs.describe import describe_items, select_items
+from core.runs.prompt import run_prompt
 from tests.fakes import FakeDescriber
 
 
@@ -87,7 +88,7 @@ def test_batches_run_ahead_yet_finish_in_order_and_a_failed_batch_is_retried_ite
 def test_a_long_run_compacts_its_descriptions_as_it_goes(stocked_lab, fake_describer, monkeypatch):
     monkeypatch.setattr(runs, "FLUSH_EVERY", 1)  # a fragment per description, as a 16x longer run would leave
     monkeypatch.setattr(runs, "COMPACT_EVERY", 3)
-    monkeypatch.setattr("core.store.SMALL_FRAGMENTS_TO_COMPACT", 2)
+    monkeypatch.setattr("core.catalog.store.SMALL_FRAGMENTS_TO_COMPACT", 2)
     report = describe_items(stocked_lab, stocked_lab.store.items(), stocked_lab.prompts.get("preference"),
                             fake_describer, concurrency=1)
     fragments, _ = stocked_lab.store.fragment_counts(["descriptions"])["descriptions"]

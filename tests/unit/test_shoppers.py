@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from core.errors import VitrineError
-from core.recommend import Recommendation, load_matrix, recommend
-from core.shoppers import (
+from core.represent.recommend import Recommendation, load_matrix, recommend
+from core.represent.shoppers import (
     InteractionsError,
     compare_lists,
     load_interactions,

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core import tagging
-from core.describers.offline import render
+from core.describe import tagging
+from core.describe.prompts import PromptLibrary, PromptVersion
+from core.describe.providers.offline import render
+from core.describe.tagging import NamedColour, Tags
 from core.models import FACETS
-from core.prompts import PromptLibrary, PromptVersion
-from core.tagging import NamedColour, Tags
 
 
 def probs_with(**mass: float) -> np.ndarray:

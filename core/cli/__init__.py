@@ -1,0 +1,1 @@
+"""The `vitrine` command line."""

@@ -1,0 +1,89 @@
+"""`python -m core evaluate ...`: fair offline evaluation from the command line (wired in by core/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tqdm import tqdm
+
+from core.catalog.interactions import load_interactions
+from core.cli.output import print_table
+from core.evaluation.metrics import metric_label
+from core.evaluation.report import evaluate_to_workspace, paired_lines
+from core.evaluation.splits import SPLITS
+from core.lab import Lab
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers, e.g. 5,10,20") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: cut-offs must be positive integers")
+    return values
+
+
+def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> None:
+
+    interactions = load_interactions(lab.workspace, csv=args.interactions, mmrec=args.mmrec, amazon=args.amazon,
+                                     amazon_meta=args.amazon_meta)
+    reps = "all" if args.representations.strip() == "all" else [r for r in args.representations.split(",") if r.strip()]
+    bar = tqdm(desc="evaluating", file=sys.stderr, leave=False, disable=args.json)
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.total, bar.n = total, done
+        bar.set_postfix_str(label[:40])
+        bar.refresh()
+
+    try:
+        ev = evaluate_to_workspace(lab, interactions, split=args.split, representations=reps, ks=args.k,
+                                   seed=args.seed, min_interactions=args.min_interactions, progress=update)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(ev.to_dict(per_user=False) | {"reports": ev.report_paths}, indent=2, default=float))
+        return
+    print(f"{interactions.summary()} from {interactions.source}")
+    print(f"split {ev.config['split']}, seed {ev.seed}; {ev.filter.summary()}")
+    print(f"candidate pool: {ev.pool_size:,} SKUs, the same for every method; history excluded from rankings\n")
+    for k in ev.config["ks"]:
+        metrics = [f"recall@{k}", f"ndcg@{k}", f"hitrate@{k}", f"coverage@{k}"]
+        table = ev.table(metrics).rename(columns={m: metric_label(m) for m in metrics})
+        print(f"K = {k}: mean [95% bootstrap CI]")
+        print_table(table.to_dict("records"), list(table.columns))
+        print()
+    table = ev.table(["mrr"]).rename(columns={"mrr": "MRR"})
+    print_table(table.to_dict("records"), list(table.columns))
+    print()
+    for line in paired_lines(ev):
+        print(line)
+    for name, t in ev.tuning.items():
+        print(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
+    print(f"\nreports: {', '.join(ev.report_paths)}")
+
+
+def add_evaluate_command(subparsers: argparse._SubParsersAction, common_parent: argparse.ArgumentParser) -> None:
+    """Register `evaluate`; errors surface as VitrineError (EvaluationError) for core.cli.main.main to report."""
+    p = subparsers.add_parser("evaluate", parents=[common_parent],
+                              help="fair offline evaluation of representations with confidence intervals")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--interactions", metavar="CSV",
+                        help="shopper_id,sku,timestamp[,rating] (default: the workspace's interactions.csv)")
+    source.add_argument("--mmrec", metavar="FILE", help="MMRec .inter file (userID, itemID, x_label)")
+    source.add_argument("--amazon", metavar="FILE", help="Amazon-reviews JSON lines (optionally .gz)")
+    p.add_argument("--amazon-meta", metavar="FILE", help="Amazon metadata JSON lines (title, category)")
+    p.add_argument("--split", choices=SPLITS, default="loo",
+                   help="loo (leave-last-out, default), random (80/10/10 per shopper), temporal (global cut), "
+                        "given (the MMRec file's own labels)")
+    p.add_argument("--representations", default="all",
+                   help="a,b,... or all: random, popularity, stored names (title, visual, PROMPT@vN/PROVIDER/"
+                        "MODEL), concat:A+B, mean:A+B, weighted:A+B")
+    p.add_argument("--k", type=_ints, default=(5, 10, 20), help="cut-offs, e.g. 5,10,20")
+    p.add_argument("--seed", type=int, default=0, help="seeds the split, tie order, random baseline, bootstrap")
+    p.add_argument("--min-interactions", type=int, default=3,
+                   help="shoppers with fewer interactions (inside the pool) are filtered and counted")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    p.set_defaults(fn=cmd_evaluate)

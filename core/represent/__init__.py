@@ -1,0 +1,1 @@
+"""Item vectors side by side: representations, recommendation, ANN, maps and simulated shoppers."""

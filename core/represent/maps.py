@@ -1,0 +1,285 @@
+"""2-D semantic maps: a UMAP of one representation, fitted once per (vectors, parameters) and reused.
+
+The fit runs UMAP on the exact cosine k-nearest-neighbour graph, computed with numpy's BLAS, from a PCA start:
+no pynndescent index is built (or compiled by numba) and no eigendecomposition of the graph is needed. A fit is
+cached in memory and on disk under <workspace>/maps/ as `<key>.npz` (SKUs and coordinates, read back in
+milliseconds without importing umap). New vectors are placed the way UMAP's `transform` starts them, from their
+exact neighbours among the fitted vectors, so placing needs neither umap nor a pickled model. Catalogues with fewer
+than MIN_ITEMS vectors get a MapError rather than a meaningless map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import warnings
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.catalog.store import ITEM_SCHEMA, table_slug
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import FACETS
+from core.nets.encoders import normalise
+from core.represent.recommend import Matrix, item_attributes, load_matrix
+from core.workers import in_worker_process
+
+MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2, and fewer points make no map worth drawing
+N_EPOCHS = 200  # UMAP's own default above 10k items; its 500 below would make the layout 2.5x as slow
+RECIPE = 2  # bump when the fitting recipe changes, so maps cached by an older recipe are not reused
+NONE = "(none)"
+PROMPT_VERSION = "prompt_version"
+
+MEMORY_FITS = 16  # fits kept in memory per process; older ones are re-read from disk when needed
+DISK_FITS = 3  # fits kept on disk per representation; older ones (stale vectors or parameters) are deleted
+
+_FITS: dict[tuple[str, str], Fit] = {}  # (maps folder, key) -> fit, most recently used last
+_FIT_LOCK = threading.Lock()
+_PENDING: dict[tuple[str, str], Future] = {}  # (maps folder, key) -> a fit under way in a worker process
+
+
+class MapError(VitrineError):
+    """The map cannot be drawn for this representation (too few items, bad parameters, wrong dimension)."""
+
+
+@dataclass
+class Fit:
+    """What a UMAP fit produces: one (x, y) per SKU."""
+
+    skus: list[str]
+    xy: np.ndarray
+
+
+@dataclass
+class Projection:
+    """A representation laid out in 2-D: points carry sku, x, y, title, category, facets and prompt_version;
+    vectors are the (unit) vectors the map was fitted on, row for row with the fit, for placing new ones."""
+
+    representation: str
+    key: str
+    points: pd.DataFrame
+    n_neighbors: int
+    vectors: np.ndarray = field(repr=False)
+    _fit: Fit = field(repr=False)
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+
+def project(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: float = 0.1,
+            seed: int = 42) -> Projection:
+    """UMAP (cosine) of a representation's vectors; refits only when the vectors, SKUs or parameters change."""
+    m, params, folder, key = _identity(lab, representation, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
+    with _FIT_LOCK:
+        pending = _PENDING.pop((str(folder), key), None)
+        if pending is not None:
+            pending.exception()  # wait for the worker; if it failed, the fit below runs here instead
+        fit = _FITS.pop((str(folder), key), None) or _read(folder, key)
+        if fit is None:
+            fit = _fit_and_write(folder, key, list(m.skus), m.vectors, **params)
+        _FITS[str(folder), key] = fit  # most recently used last
+        while len(_FITS) > MEMORY_FITS:
+            _FITS.pop(next(iter(_FITS)))
+    return Projection(representation, key, _points(lab, fit), params["n_neighbors"], m.vectors, fit)
+
+
+def prefit(lab: Lab, representation: str) -> Future | None:
+    """Start fitting a representation's default map in a worker process; None when fitted already or too small.
+
+    Called when the app opens, so that the Semantic Map's first visit finds its default map fitted (project()
+    waits for a fit under way rather than starting another). A process, not a thread: umap's numba kernels hold
+    the GIL for seconds, which would stall every page the server renders meanwhile.
+    """
+    try:
+        m, params, folder, key = _identity(lab, representation)
+    except MapError:
+        return None
+    with _FIT_LOCK:
+        if (str(folder), key) in _FITS or (folder / f"{key}.npz").exists():
+            return None
+        if (str(folder), key) not in _PENDING:
+            _PENDING[str(folder), key] = in_worker_process(_fit_and_write, folder, key, list(m.skus), m.vectors,
+                                                           **params)
+        return _PENDING[str(folder), key]
+
+
+def place(projection: Projection, vectors: np.ndarray) -> np.ndarray:
+    """(n, 2) map positions for new vectors, where UMAP's `transform` starts them; the fitted map is left as it is.
+
+    Each vector goes to the membership-weighted mean of its n_neighbors nearest fitted items' positions (onto an
+    item it duplicates). `transform` would then nudge it for a few dozen epochs; that refinement is skipped, so
+    placing is one matrix product without importing umap.
+    """
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    if vectors.shape[0] == 0:
+        return np.zeros((0, 2), np.float32)
+    if vectors.shape[1] != projection.dim:
+        raise MapError(f"cannot place {vectors.shape[1]}-d vectors on the {projection.dim}-d map of "
+                       f"{projection.representation!r}")
+    indices, dists = _neighbours(normalise(vectors), projection.vectors, projection.n_neighbors)
+    weights = np.exp(-dists / _bandwidths(dists, projection.n_neighbors)[:, None])
+    xy = projection._fit.xy
+    placed = np.einsum("ij,ijk->ik", weights / weights.sum(axis=1, keepdims=True), xy[indices])
+    duplicate = dists[:, 0] < 1e-6  # the item's own vector, up to float32 rounding
+    placed[duplicate] = xy[indices[duplicate, 0]]
+    return placed.astype(np.float32)
+
+
+def colour_options(points: pd.DataFrame) -> list[str]:
+    """Columns a map can be coloured by: category, every facet some item has, and the prompt versions."""
+    facets = [f for f in FACETS if f in points and (points[f] != NONE).any()]
+    return ["category", *facets, PROMPT_VERSION]
+
+
+def cache_key(m: Matrix, **params: object) -> str:
+    """Content identity of a fit (representation, SKUs, vector bytes, parameters, recipe), prefixed by the
+    representation's slug so that its older fits can be found and pruned."""
+    h = hashlib.sha256(json.dumps([RECIPE, m.name, sorted(params.items())]).encode())
+    h.update("\n".join(m.skus).encode())
+    h.update(np.ascontiguousarray(m.vectors, dtype=np.float32).tobytes())
+    return f"{table_slug(m.name).removeprefix('vec_')}-{h.hexdigest()[:24]}"
+
+
+def warm_up() -> None:
+    """Fit a tiny map so that numba compiles UMAP's kernels into its disk cache (run by `make install`)."""
+    vectors = normalise(np.random.default_rng(0).standard_normal((64, 8)).astype(np.float32))
+    _fit(vectors, n_neighbors=15, min_dist=0.1, seed=0)
+
+
+def _identity(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist: float = 0.1,
+              seed: int = 42) -> tuple[Matrix, dict, Path, str]:
+    """The vectors, checked fit parameters, maps folder and cache key of a map."""
+    if n_neighbors < 2:
+        raise MapError(f"n_neighbors must be at least 2 (got {n_neighbors})")
+    if not 0.0 <= min_dist <= 1.0:
+        raise MapError(f"min_dist must be between 0 and 1 (got {min_dist})")
+    m = load_matrix(lab, representation)
+    n = len(m.skus)
+    if n < MIN_ITEMS:
+        raise MapError(f"{representation!r} has {n} item vector(s); a map needs at least {MIN_ITEMS}")
+    params = {"n_neighbors": min(n_neighbors, n - 1), "min_dist": min_dist, "seed": seed}
+    return m, params, lab.workspace.root / "maps", cache_key(m, **params)
+
+
+def _fit_and_write(folder: Path, key: str, skus: list[str], vectors: np.ndarray, **params: object) -> Fit:
+    """Fit and store a map (also the body of prefit's worker process)."""
+    fit = Fit(skus, _fit(vectors, **params))
+    _write(folder, key, fit)
+    return fit
+
+
+def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:
+    """(n, 2) UMAP layout of unit vectors from their exact cosine neighbour graph and a PCA start."""
+    umap_class = _umap_class()
+    indices, dists = _neighbours(vectors, vectors, n_neighbors)
+    with warnings.catch_warnings():  # umap warns that without a search index it cannot `transform`: we place
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        model = umap_class(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine", random_state=seed,
+                           init="pca", n_epochs=N_EPOCHS, n_jobs=1, precomputed_knn=(indices, dists))
+        return np.asarray(model.fit(vectors).embedding_, dtype=np.float32)
+
+
+def _neighbours(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray,
+                                                                                                  np.ndarray]:
+    """Exact cosine k nearest neighbours of unit queries among unit vectors, nearest first: (int32 indices,
+    float32 distances). Chunked BLAS products bound the memory; on 10k items this beats building an ANN index."""
+    indices = np.empty((len(queries), k), np.int32)
+    dists = np.empty((len(queries), k), np.float32)
+    for start in range(0, len(queries), chunk):
+        sims = queries[start:start + chunk] @ vectors.T
+        top = np.argpartition(sims, -k, axis=1)[:, -k:]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1)
+        indices[start:start + chunk] = np.take_along_axis(top, order, axis=1)
+        dists[start:start + chunk] = np.maximum(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0)
+    return indices, dists
+
+
+def _bandwidths(dists: np.ndarray, k: int) -> np.ndarray:
+    """Per-row sigma with sum_j exp(-d_j / sigma) = log2(k) over all but the nearest neighbour: umap's
+    smooth_knn_dist as `transform` calls it (local connectivity 0), as a vectorised bisection."""
+    target = np.log2(k)
+    lo, hi, mid = np.zeros(len(dists)), np.full(len(dists), np.inf), np.ones(len(dists))
+    for _ in range(64):
+        above = np.exp(-dists[:, 1:] / mid[:, None]).sum(axis=1) > target
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+        mid = np.where(np.isinf(hi), mid * 2, (lo + hi) / 2)
+    return np.maximum(mid, 1e-3 * dists.mean())  # umap's MIN_K_DIST_SCALE floor
+
+
+@cache
+def _umap_class() -> type:
+    """Import umap lazily and let numba cache its kernels on disk.
+
+    umap-learn compiles its kernels without cache=True, which costs seconds in every new process; with numba's
+    on-disk cache switched on, only the first process on a machine (or `make install`'s warm_up) pays for them.
+    """
+    import umap
+    import umap.distances
+    import umap.layouts
+    import umap.sparse
+    import umap.umap_
+    import umap.utils
+    from numba.core.dispatcher import Dispatcher
+
+    for module in (umap.umap_, umap.layouts, umap.utils, umap.distances, umap.sparse):
+        for fn in vars(module).values():
+            if isinstance(fn, Dispatcher):
+                with suppress(RuntimeError):  # no writable cache location: numba just compiles as before
+                    fn.enable_caching()
+    return umap.UMAP
+
+
+def _read(folder: Path, key: str) -> Fit | None:
+    """Coordinates of an earlier fit from disk, if there is one."""
+    coords = folder / f"{key}.npz"
+    if not coords.exists():
+        return None
+    with np.load(coords, allow_pickle=False) as data:
+        return Fit([str(s) for s in data["skus"]], data["xy"].astype(np.float32))
+
+
+def _write(folder: Path, key: str, fit: Fit) -> None:
+    """Coordinates via tmp + rename, so a crash never leaves a readable half-fit; then only the newest DISK_FITS
+    fits of the representation are kept (with any other file of an older fit, such as recipe 1's model pickle)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    coords_tmp = folder / f"{key}.tmp.npz"
+    np.savez(coords_tmp, skus=np.asarray(fit.skus, dtype=str), xy=fit.xy)
+    coords_tmp.replace(folder / f"{key}.npz")
+    slug = key.rsplit("-", 1)[0]
+    older = sorted(folder.glob(f"{slug}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[DISK_FITS:]
+    for stale in older:
+        for path in folder.glob(f"{stale.stem}.*"):
+            path.unlink(missing_ok=True)
+
+
+def _points(lab: Lab, fit: Fit) -> pd.DataFrame:
+    """Coordinates joined with the current item metadata (titles can change without the vectors changing)."""
+    xy = fit.xy.astype(np.float64)
+    points = pd.DataFrame({"sku": fit.skus, "x": xy[:, 0], "y": xy[:, 1]}).merge(
+        lab.store.frame("items", ITEM_SCHEMA)[["sku", "title", "category", "image_sha256"]], on="sku",
+        how="left")  # the stored columns only: Store.items() would also parse every item's extra JSON
+    points["title"] = points["title"].fillna("")
+    points["category"] = points["category"].fillna(NONE)
+    attrs = item_attributes(lab)
+    for facet in FACETS:
+        points[facet] = [", ".join(attrs.get(sku, {}).get(facet, [])) or NONE for sku in fit.skus]
+    points[PROMPT_VERSION] = points.pop("image_sha256").map(_prompt_coverage(lab)).fillna(NONE)
+    return points
+
+
+def _prompt_coverage(lab: Lab) -> dict[str, str]:
+    """Image sha -> the prompt versions with a successful description of it, e.g. 'appearance@v1, preference@v1'."""
+    descs = lab.store.descriptions()
+    descs = descs[descs["error"] == ""]
+    refs = descs["prompt_name"] + "@v" + descs["prompt_version"].astype(str)
+    return {sha: ", ".join(sorted(set(group))) for sha, group in refs.groupby(descs["image_sha256"])}

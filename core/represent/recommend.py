@@ -1,0 +1,323 @@
+"""Profile = mean of history vectors; recommendations = cosine top-k with history excluded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lancedb
+import numpy as np
+from lancedb.background_loop import LOOP
+
+from core.catalog.store import table_slug
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import FACETS
+from core.nets.encoders import normalise
+from core.represent import ann
+
+_CACHE: dict[tuple[str, str], tuple[int, list[str], np.ndarray, dict[str, int], bool]] = {}
+_MEMO: dict[tuple, tuple[tuple[int, ...], Any]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+@dataclass
+class Recommendation:
+    sku: str
+    score: float
+    title: str = ""
+    category: str = ""
+    image_sha256: str = ""
+    closest_history: str = ""
+    shared_attributes: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Matrix:
+    """A representation's vectors in memory, reloaded only when its LanceDB version changes."""
+
+    name: str
+    skus: list[str]
+    vectors: np.ndarray
+    index: dict[str, int]
+    table: str = ""  # the LanceDB vector table, set when the matrix came from the store
+    indexed: bool = False  # the table has an ANN index (only ever built above ann.ANN_MIN_ROWS rows)
+
+
+class _Tables:
+    """LanceDB tables held open for requests: each call is one trip to LanceDB's event loop (~1 ms apiece on a
+    busy 2-core machine, and the sync API makes several per operation)."""
+
+    def __init__(self) -> None:
+        self._dbs: dict[str, Any] = {}
+        self._tables: dict[tuple[str, str], Any] = {}  # touched only on LanceDB's loop thread
+
+    def versions(self, uri: str, names: tuple[str, ...]) -> tuple[int, ...]:
+        """Latest committed versions (any process's), 0 for an absent table; the handles move to them."""
+        return LOOP.run(self._latest(uri, names))
+
+    def run(self, uri: str, name: str, call: Callable[[Any], Any]) -> Any:
+        """await call(table) on the handle versions() last refreshed: it sees the same data as the matrix."""
+        return LOOP.run(self._run(uri, name, call))
+
+    async def _run(self, uri: str, name: str, call: Callable[[Any], Any]) -> Any:
+        if (uri, name) not in self._tables:
+            await self._latest(uri, (name,))
+        return await call(self._tables[(uri, name)])
+
+    async def _latest(self, uri: str, names: tuple[str, ...]) -> tuple[int, ...]:
+        if uri not in self._dbs:
+            self._dbs[uri] = await lancedb.connect_async(uri)
+        return tuple(await asyncio.gather(*(self._version(uri, name) for name in names)))
+
+    async def _version(self, uri: str, name: str) -> int:
+        table = self._tables.get((uri, name))
+        if table is not None:
+            try:
+                await table.checkout_latest()
+                return await table.version()
+            except Exception:
+                del self._tables[(uri, name)]
+        try:
+            table = await self._dbs[uri].open_table(name)
+        except ValueError:
+            return 0
+        self._tables[(uri, name)] = table
+        return await table.version()
+
+
+_TABLES = _Tables()
+
+
+def _versions(lab: Lab, tables: tuple[str, ...]) -> tuple[int, ...]:
+    """Current LanceDB versions of some tables (0 when absent), as any process last committed them."""
+    return _TABLES.versions(lab.store.uri, tables)
+
+
+def _memo(lab: Lab, what: tuple, tables: tuple[str, ...], compute: Callable[[], Any],
+          versions: tuple[int, ...] | None = None) -> Any:
+    """compute(), cached per workspace until one of `tables` gets a new version (any process's write)."""
+    versions, key = versions or _versions(lab, tables), (lab.store.uri, *what)
+    with _CACHE_LOCK:
+        hit = _MEMO.get(key)
+    if hit is not None and hit[0] == versions:
+        return hit[1]
+    value = compute()
+    with _CACHE_LOCK:
+        _MEMO[key] = (versions, value)
+    return value
+
+
+def load_matrix(lab: Lab, representation: str) -> Matrix:
+    return _load_matrix(lab, representation, _versions(lab, ("representations", table_slug(representation))))
+
+
+def _load_matrix(lab: Lab, representation: str, versions: tuple[int, ...]) -> Matrix:
+    """versions: of the registry and of table_slug(representation), which register_representation names it."""
+    registry, version = versions[:2]
+    table = _memo(lab, ("table", representation), ("representations",),
+                  lambda: lab.store.representation(representation)["table"], versions=(registry,))
+    if table != table_slug(representation):
+        version = _versions(lab, (table,))[0]
+    cache_key = (lab.store.uri, table)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(cache_key)
+    if hit is None or hit[0] != version:
+        skus, vectors, version = lab.store.vectors(table)
+        vt = lab.store.vector_table(table)
+        indexed = vt is not None and len(skus) >= ann.ANN_MIN_ROWS and ann.vector_index(vt) is not None
+        hit = (version, skus, normalise(vectors) if len(skus) else vectors, {s: i for i, s in enumerate(skus)},
+               indexed)
+        with _CACHE_LOCK:
+            _CACHE[cache_key] = hit
+            _MEMO.pop((lab.store.uri, "rowids", table), None)  # row ids belong to the matrix just replaced
+    if len(hit[1]) >= ann.ANN_MIN_ROWS and not hit[4]:
+        _build_index_in_background(lab.store.uri, table)
+    return Matrix(representation, hit[1], hit[2], hit[3], table, hit[4])
+
+
+def _build_index_in_background(uri: str, table: str) -> None:
+    """Large representations get an ANN index; the cached matrix survives the index's version bump."""
+
+    def done(before: int, after: int) -> None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get((uri, table))
+            if hit is not None and hit[0] == before and after == before + 1:  # nobody else wrote meanwhile
+                _CACHE[(uri, table)] = (after, *hit[1:4], True)
+
+    ann.BUILDS.start(uri, table, done=done)
+
+
+def default_representation(lab: Lab) -> str:
+    """The active prompt's run if it exists, else any description run, else title."""
+    reps = lab.store.representations()
+    if reps.empty:
+        raise VitrineError("this workspace has no representations yet: run `python -m core describe` first")
+    active = lab.active_prompt().hash
+    provider, _ = lab.active_provider()
+    for prefer in (
+        (reps["prompt_hash"] == active) & (reps["provider"] == provider),
+        reps["kind"] == "description",
+        reps["kind"] == "title",
+    ):
+        if prefer.any():
+            return str(reps[prefer].iloc[0]["name"])
+    return str(reps.iloc[0]["name"])
+
+
+def top_k(matrix: np.ndarray, query: np.ndarray, k: int, exclude: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine top-k (rows are normalised): one mat-vec plus argpartition."""
+    scores = matrix @ query
+    if exclude:
+        scores[exclude] = -np.inf
+    k = min(k, len(scores) - len(exclude))
+    if k <= 0:
+        return np.array([], dtype=int), np.array([], dtype=np.float32)
+    idx = np.argpartition(-scores, k - 1)[:k]
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    return idx, scores[idx]
+
+
+def nearest(lab: Lab, m: Matrix, query: np.ndarray, k: int, exclude: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """top_k, served from the ANN index when the representation has one (candidates re-scored exactly)."""
+    if not m.indexed:
+        return top_k(m.vectors, query, k, exclude)
+    ids = _TABLES.run(lab.store.uri, m.table, lambda t: ann.query(t, query, k + len(exclude)))  # over-fetch
+    sorted_ids, rows_of = _row_map(lab, m)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    rows = rows_of[pos[sorted_ids[pos] == ids]]
+    rows = np.unique(rows[(rows >= 0) & ~np.isin(rows, exclude)])
+    if len(rows) < min(k, len(m.skus) - len(set(exclude))):
+        return top_k(m.vectors, query, k, exclude)  # the index came back short: stay correct, go exact
+    scores = m.vectors[rows] @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return rows[order], scores[order]
+
+
+def _row_map(lab: Lab, m: Matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted LanceDB row ids, the matrix row of each; -1 if absent), read once per matrix."""
+
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        ids, skus = _TABLES.run(lab.store.uri, m.table, ann.row_ids)
+        order = np.argsort(ids)
+        return ids[order], np.array([m.index.get(skus[i], -1) for i in order], dtype=np.int64)
+
+    with _CACHE_LOCK:
+        hit = _MEMO.get(key := (lab.store.uri, "rowids", m.table))
+    if hit is None or hit[0] is not m.vectors:
+        hit = (m.vectors, read())
+        with _CACHE_LOCK:
+            _MEMO[key] = hit
+    return hit[1]
+
+
+def profile_vector(m: Matrix, history: list[str], weights: list[float] | None = None) -> tuple[np.ndarray, list[int]]:
+    """Weighted mean of the history items' normalised vectors (unknown SKUs are ignored)."""
+    pairs = [(m.index[s], w) for s, w in zip(history, weights or [1.0] * len(history), strict=True) if s in m.index]
+    if not pairs:
+        raise VitrineError(f"none of the history SKUs ({', '.join(history[:5])}) have vectors in {m.name!r}")
+    rows = [r for r, _ in pairs]
+    w = np.asarray([w for _, w in pairs], dtype=np.float32)
+    profile = (m.vectors[rows] * w[:, None]).sum(axis=0) / max(float(w.sum()), 1e-12)
+    return normalise(profile), rows
+
+
+def recency_weights(n: int, half_life: float) -> list[float]:
+    """Newest-last history gets weight 1, halving every `half_life` items back."""
+    return [0.5 ** ((n - 1 - i) / half_life) for i in range(n)]
+
+
+def recommend(lab: Lab, history: list[str], k: int = 10, representation: str | None = None, *,
+              half_life: float | None = None, explain: bool = True) -> list[Recommendation]:
+    """Top-k items nearest the shopper's profile, never an item from the history."""
+    if not history:
+        raise VitrineError("a shopper needs at least one history item")
+    if k < 1:
+        raise VitrineError("k must be at least 1")
+    m, items_version = _load_for_request(lab, representation or default_representation(lab))
+    weights = recency_weights(len(history), half_life) if half_life else None
+    profile, rows = profile_vector(m, history, weights)
+    idx, scores = nearest(lab, m, profile, k, rows)
+    recs = [Recommendation(m.skus[i], float(s)) for i, s in zip(idx, scores, strict=True)]
+    return _decorate(lab, recs, m, rows if explain else [], items_version)
+
+
+def _load_for_request(lab: Lab, representation: str) -> tuple[Matrix, int]:
+    """The matrix and the items table's version, checked in one round trip to LanceDB."""
+    versions = _versions(lab, ("representations", table_slug(representation), "items"))
+    return _load_matrix(lab, representation, versions), versions[2]
+
+
+def search(lab: Lab, query: str, k: int = 10, representation: str | None = None) -> list[Recommendation]:
+    """Free-text search: embed the query with the representation's encoder and rank by cosine."""
+    if not query.strip():
+        raise VitrineError("empty search query")
+    name = representation or default_representation(lab)
+    rep = lab.store.representation(name)
+    if rep["kind"] == "visual":
+        raise VitrineError(f"{name!r} holds image features; text search needs a description or title representation")
+    m, items_version = _load_for_request(lab, name)
+    q = lab.encoder.encode([query])[0]
+    idx, scores = nearest(lab, m, q, k, [])
+    recs = [Recommendation(m.skus[i], float(s)) for i, s in zip(idx, scores, strict=True)]
+    return _decorate(lab, recs, m, [], items_version)
+
+
+def item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
+    """SKU -> attributes from the active description run (explanations use the merchandiser's prompt)."""
+    return _memo(lab, ("attributes", _prompt_files(lab)), ("settings", "descriptions", "items"),
+                 lambda: _item_attributes(lab))
+
+
+def _prompt_files(lab: Lab) -> tuple[str, ...]:
+    """The prompt library's version files: a bare active-prompt name means its newest version."""
+    return tuple(sorted(p.name for p in lab.prompts.root.glob("*/v*.md")))
+
+
+def _item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
+    prompt = lab.active_prompt()
+    provider, model = lab.active_provider()
+    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model or None)
+    if descs.empty:
+        descs = lab.store.descriptions()
+    by_sha = {r.image_sha256: json.loads(r.attributes or "{}") for r in descs.itertuples() if not r.error}
+    items = lab.store.items()
+    return {r.sku: by_sha.get(r.image_sha256, {}) for r in items.itertuples()}
+
+
+def _decorate(lab: Lab, recs: list[Recommendation], m: Matrix, history_rows: list[int],
+              items_version: int) -> list[Recommendation]:
+    """Add titles and the 'because you liked X (shared: ...)' explanation."""
+    items = _item_labels(lab, items_version)
+    attrs = item_attributes(lab) if history_rows else {}
+    for rec in recs:
+        if rec.sku in items:
+            rec.title, rec.category, rec.image_sha256 = items[rec.sku]
+        if history_rows:
+            sims = m.vectors[history_rows] @ m.vectors[m.index[rec.sku]]
+            rec.closest_history = m.skus[history_rows[int(np.argmax(sims))]]
+            mine, theirs = attrs.get(rec.sku, {}), attrs.get(rec.closest_history, {})
+            rec.shared_attributes = {f: sorted(set(mine.get(f, [])) & set(theirs.get(f, []))) for f in FACETS
+                                     if set(mine.get(f, [])) & set(theirs.get(f, []))}
+    return recs
+
+
+def _item_labels(lab: Lab, items_version: int) -> dict[str, tuple[str, str, str]]:
+    """SKU -> (title, category, image sha), read once per items-table version."""
+
+    def read() -> dict[str, tuple[str, str, str]]:
+        table = lab.store.open_table("items")
+        if table is None:
+            return {}
+        columns = ["sku", "title", "category", "image_sha256"]
+        cols = table.search().select(columns).limit(None).to_arrow()
+        return {s: (t, c, h) for s, t, c, h in zip(*(cols[n].to_pylist() for n in columns), strict=True)}
+
+    return _memo(lab, ("labels",), ("items",), read, versions=(items_version,))

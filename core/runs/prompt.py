@@ -1,0 +1,35 @@
+"""A describe run end to end: describe (sync or through a Batch API), then embed into the run's representation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.describe.prompts import PromptVersion
+from core.lab import Lab
+from core.models import Progress
+from core.represent.representations import embed_description_run
+from core.runs.batch import BatchReport, describe_batch
+from core.runs.describe import RunReport, describe_items, select_items
+
+
+def run_prompt(lab: Lab, prompt: PromptVersion, provider: str = "offline", *, model: str | None = None,
+               base_url: str | None = None, api_key: str | None = None, concurrency: int = 4,
+               limit: int | None = None, skus: list[str] | None = None, retry_failed: bool = False,
+               progress: Progress | None = None) -> RunReport:
+    """Describe the (selected) catalogue and embed the results into the run's representation."""
+    describer = lab.describer(provider, model=model, base_url=base_url, api_key=api_key)
+    items = select_items(lab, skus=skus, limit=limit)
+    report = describe_items(lab, items, prompt, describer, concurrency=concurrency,
+                            retry_failed=retry_failed, progress=progress)
+    report.representation = embed_description_run(lab, prompt, describer.provider, describer.model)
+    lab.store.optimize_if_fragmented()  # a run leaves a fragment per flush; compacting keeps later reads fast
+    return report
+
+
+def run_batch(lab: Lab, prompt: PromptVersion, provider: str, **options: Any) -> BatchReport:
+    """describe_batch (same options), then embed whatever this call ingested into the run's representation."""
+    report = describe_batch(lab, prompt, provider, **options)
+    if report.ingested:
+        report.representation = embed_description_run(lab, prompt, report.provider, report.model)
+        lab.store.optimize_if_fragmented()
+    return report

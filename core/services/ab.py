@@ -1,0 +1,293 @@
+"""Prompt A/B tests: sample items, run two (prompt, provider, model) sides through the normal run path, compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.catalog.interactions import load_interactions
+from core.describe.base import Describer
+from core.describe.prompts import PromptVersion
+from core.describe.registry import provider_names
+from core.describe.secrets import ENV_VARS
+from core.errors import ConfigError, VitrineError
+from core.evaluation.protocol import evaluate
+from core.lab import Lab
+from core.models import FACETS, Attributes, Progress
+from core.represent.recommend import load_matrix
+from core.represent.representations import embed_description_run, run_name
+from core.runs.describe import RunReport, describe_items
+from core.services.summary import provider_status
+from core.services.votes import ab_id
+
+STRATEGIES = {"random": "random", "stratified": "stratified by category"}
+RECALL_CAVEAT = ("Same protocol as the Evaluation page (leave-last-out, one shared pool, history excluded, "
+                 "bootstrap 95% CI), but on the A/B sample's candidate pool: only SKUs with vectors on both "
+                 "sides rank, so the pool is usually small and the intervals wide.")
+NOT_DESCRIBED = "not described"
+
+
+# --- providers ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProviderChoice:
+    """A provider as the A/B form offers it; `configurable` ones take a model name and base_url."""
+
+    name: str
+    label: str
+    available: bool
+    detail: str
+    configurable: bool
+
+
+def provider_choices(lab: Lab) -> list[ProviderChoice]:
+    """Built-in providers with key status, plus describers registered on this Lab (tests, plugins)."""
+    choices = {s.name: ProviderChoice(s.name, s.label, s.available, s.detail, s.name in ENV_VARS)
+               for s in provider_status()}
+    for name in lab.describer_overrides:
+        choices[name] = ProviderChoice(name, f"{name} (registered describer)", True,
+                                       "registered in this workspace", False)
+    return list(choices.values())
+
+
+# --- sampling -------------------------------------------------------------------------------
+def sample_items(items: pd.DataFrame, n: int, strategy: str = "random", seed: int = 0) -> pd.DataFrame:
+    """N items, the same for the same seed; 'stratified' gives every category at least one item."""
+    if strategy not in STRATEGIES:
+        raise VitrineError(f"unknown sampling strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
+    if items.empty:
+        raise VitrineError("the catalogue is empty: add items on the Catalog page first")
+    if n < 1:
+        raise VitrineError(f"sample size must be at least 1, not {n}")
+    items = items.sort_values("sku", kind="stable").reset_index(drop=True)  # input order must not matter
+    n = min(n, len(items))
+    rng = np.random.default_rng(seed)
+    if strategy == "random":
+        rows = rng.choice(len(items), size=n, replace=False)
+    else:
+        categories = items["category"].fillna("").astype(str)
+        groups = {c: np.flatnonzero(categories.to_numpy() == c) for c in sorted(categories.unique())}
+        if n < len(groups):
+            raise VitrineError(f"a stratified sample needs one item per category: {len(groups)} categories "
+                               f"but N = {n}; raise N or sample at random")
+        quota = _allocate({c: len(members) for c, members in groups.items()}, n)
+        rows = np.concatenate([rng.choice(groups[c], size=quota[c], replace=False) for c in groups])
+    return items.iloc[np.sort(rows)].reset_index(drop=True)
+
+
+def _allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """One item per category, the rest proportional to category size (highest-averages / D'Hondt)."""
+    quota = dict.fromkeys(sizes, 1)
+    for _ in range(n - len(sizes)):
+        open_ = [c for c in sizes if quota[c] < sizes[c]]
+        best = max(open_, key=lambda c: sizes[c] / (quota[c] + 1))  # ties: first in name order
+        quota[best] += 1
+    return quota
+
+
+# --- running both sides ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class SideSpec:
+    """What the user picked for one side; an empty model means the provider's default."""
+
+    prompt_ref: str
+    provider: str
+    model: str = ""
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
+class Side:
+    """A resolved side: the exact prompt version, provider and model whose descriptions it compares."""
+
+    prompt: PromptVersion
+    provider: str
+    model: str
+
+    @property
+    def run(self) -> str:
+        """The run identity, which is also the name of its representation."""
+        return run_name(self.prompt, self.provider, self.model)
+
+
+@dataclass
+class ABRun:
+    side_a: Side
+    side_b: Side
+    skus: list[str]
+    reports: tuple[RunReport, RunReport]
+
+    @property
+    def ab_id(self) -> str:
+        return ab_id(self.side_a.run, self.side_b.run)
+
+
+def resolve_side(lab: Lab, spec: SideSpec) -> tuple[Side, Describer]:
+    """Check the prompt and provider before anything is paid for: a missing key is an error, not N failures."""
+    prompt = lab.prompts.get(spec.prompt_ref)
+    choice = next((c for c in provider_choices(lab) if c.name == spec.provider), None)
+    if choice is None:
+        raise ConfigError(f"unknown provider {spec.provider!r}; choose one of: "
+                          f"{', '.join(c.name for c in provider_choices(lab))}")
+    if not choice.available and not spec.base_url:
+        raise ConfigError(f"{choice.label} is not available: {choice.detail} (or give a base_url)")
+    options = {"model": spec.model, "base_url": spec.base_url} if choice.configurable else {}
+    describer = lab.describer(spec.provider, **{k: v.strip() for k, v in options.items() if v.strip()})
+    return Side(prompt, describer.provider, describer.model), describer
+
+
+def run_ab(lab: Lab, items: pd.DataFrame, spec_a: SideSpec, spec_b: SideSpec, *, retry_failed: bool = False,
+           concurrency: int = 4, progress: Progress | None = None) -> ABRun:
+    """Both sides go through describe_items + embed_description_run, so they are cached like any run."""
+    if items.empty:
+        raise VitrineError("the A/B sample is empty")
+    resolved = [resolve_side(lab, spec_a), resolve_side(lab, spec_b)]
+    steps = items["image_sha256"].nunique()
+    reports = []
+    for i, (side, describer) in enumerate(resolved):
+        name = "AB"[i]
+
+        def step(done: int, total: int, label: str, i: int = i, name: str = name) -> None:
+            if progress:
+                progress(i * steps + round(done / max(total, 1) * steps), 2 * steps, f"{name}: {label}")
+
+        report = describe_items(lab, items, side.prompt, describer, concurrency=concurrency,
+                                retry_failed=retry_failed, progress=step)
+        report.representation = embed_description_run(lab, side.prompt, side.provider, side.model)
+        reports.append(report)
+        step(1, 1, f"{side.run} done")
+    return ABRun(resolved[0][0], resolved[1][0], items["sku"].tolist(), (reports[0], reports[1]))
+
+
+# --- comparing ------------------------------------------------------------------------------
+@dataclass
+class SideMetrics:
+    run: str
+    items: int
+    errors: int
+    mean_words: float | None
+    coverage: dict[str, float | None]  # facet -> share of items with it non-empty; None: not requested
+    mean_latency_ms: float | None
+    cost_per_1000_usd: float | None
+
+    @property
+    def cost_label(self) -> str:
+        if self.cost_per_1000_usd is None:
+            return "unknown"
+        return "free (offline)" if self.cost_per_1000_usd == 0 else f"${self.cost_per_1000_usd:,.2f}"
+
+
+@dataclass
+class ABResult:
+    ab_id: str
+    a: SideMetrics
+    b: SideMetrics
+    rows: pd.DataFrame  # per item: sku, title, category, image_sha256, text/error/attributes_{a,b}, cosine
+    mean_cosine: float | None
+    cosine_note: str = ""
+    facets: list[str] = field(default_factory=lambda: list(FACETS))
+
+    def metrics_table(self) -> pd.DataFrame:
+        """One row per side, ready for a dataframe: the per-side numbers and facet coverage."""
+        return pd.DataFrame([{
+            "side": name, "run": m.run, "items": m.items, "errors": m.errors,
+            "mean words": m.mean_words, "mean latency (ms)": m.mean_latency_ms,
+            "cost / 1,000 SKUs": m.cost_label,
+            **{f"coverage: {f}": m.coverage[f] for f in self.facets},
+        } for name, m in (("A", self.a), ("B", self.b))])
+
+
+def compare(lab: Lab, items: pd.DataFrame, run_a: Side, run_b: Side) -> ABResult:
+    """Per-side description metrics on the sample, and the cosine each item moved between A and B."""
+    frames = [_side_frame(lab, items, side) for side in (run_a, run_b)]
+    rows = items[["sku", "title", "category", "image_sha256"]].reset_index(drop=True).copy()
+    for suffix, frame in zip("ab", frames, strict=True):
+        rows[f"text_{suffix}"] = frame["text"].to_numpy()
+        rows[f"error_{suffix}"] = frame["error"].to_numpy()
+        rows[f"attributes_{suffix}"] = [_attribute_line(a) for a in frame["attributes"]]
+    cosines, note = _cosines(lab, rows["sku"].tolist(), run_a.run, run_b.run)
+    rows["cosine"] = cosines
+    valid = [c for c in cosines if c is not None]
+    return ABResult(ab_id(run_a.run, run_b.run), _metrics(run_a, frames[0]), _metrics(run_b, frames[1]), rows,
+                    float(np.mean(valid)) if valid else None, note)
+
+
+def _side_frame(lab: Lab, items: pd.DataFrame, side: Side) -> pd.DataFrame:
+    """The side's description row for each sampled item, in item order; missing ones read as errors."""
+    descs = lab.store.descriptions(prompt_hash=side.prompt.hash, provider=side.provider, model=side.model)
+    by_sha = {r["image_sha256"]: r for r in descs.to_dict("records")}
+    out = []
+    for sha in items["image_sha256"]:
+        r = by_sha.get(sha)
+        out.append({"text": r["text"], "error": r["error"], "attributes": r["attributes"],
+                    "latency_ms": r["latency_ms"], "cost_usd": r["cost_usd"], "recorded": True} if r else
+                   {"text": "", "error": NOT_DESCRIBED, "attributes": "{}", "latency_ms": None,
+                    "cost_usd": None, "recorded": False})
+    return pd.DataFrame(out, columns=["text", "error", "attributes", "latency_ms", "cost_usd", "recorded"])
+
+
+def _attribute_line(raw: str) -> str:
+    """'style: classic; colour: red' for display as plain text."""
+    attrs = Attributes.model_validate_json(raw or "{}")
+    return "; ".join(f"{f}: {', '.join(attrs.facet(f))}" for f in FACETS if attrs.facet(f))
+
+
+def _metrics(side: Side, frame: pd.DataFrame) -> SideMetrics:
+    ok = frame[frame["error"] == ""]
+    covered = [Attributes.model_validate_json(a or "{}").covered() if e == "" else dict.fromkeys(FACETS, False)
+               for a, e in zip(frame["attributes"], frame["error"], strict=True)]
+    recorded = frame[frame["recorded"]]
+    return SideMetrics(
+        run=side.run, items=len(frame), errors=len(frame) - len(ok),
+        mean_words=_mean(len(t.split()) for t in ok["text"]),
+        coverage={f: (_mean(c[f] for c in covered) if f in side.prompt.facets else None) for f in FACETS},
+        mean_latency_ms=_mean(ok["latency_ms"]),
+        cost_per_1000_usd=None if recorded.empty else float(recorded["cost_usd"].mean()) * 1000,
+    )
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values]
+    return float(np.mean(values)) if values else None
+
+
+def _cosines(lab: Lab, skus: list[str], rep_a: str, rep_b: str) -> tuple[list[float | None], str]:
+    """Cosine of each item's A and B vectors; only meaningful when one encoder produced both."""
+    reps = lab.store.representations().set_index("name")
+    missing = [r for r in (rep_a, rep_b) if r not in reps.index]
+    if missing:
+        return [None] * len(skus), f"no vectors yet for {', '.join(missing)}"
+    enc_a, enc_b = reps.loc[rep_a, "encoder"], reps.loc[rep_b, "encoder"]
+    if enc_a != enc_b or reps.loc[rep_a, "dim"] != reps.loc[rep_b, "dim"]:
+        return [None] * len(skus), f"A and B were embedded by different encoders ({enc_a} vs {enc_b})"
+    ma, mb = load_matrix(lab, rep_a), load_matrix(lab, rep_b)
+    return [float(ma.vectors[ma.index[s]] @ mb.vectors[mb.index[s]]) if s in ma.index and s in mb.index else None
+            for s in skus], ""
+
+
+# --- recall on held-out interactions ---------------------------------------------------------
+def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0,
+                progress: Progress | None = None) -> dict:
+    """Recall@k by the Evaluation page's own protocol (evaluate), so the A/B check cannot drift from it:
+    leave-last-out, one shared pool, history excluded, bootstrap 95% CI; 2 interactions make a shopper."""
+    ev = evaluate(lab, load_interactions(lab.workspace), split="loo", representations=list(representations), ks=(k,),
+                  seed=seed, min_interactions=2, progress=progress)
+    return {
+        "k": k, "users": ev.filter.shoppers_evaluated, "pool": ev.pool_size,
+        "recall": {name: ev.estimate(name, f"recall@{k}") for name in ev.methods},  # mean, lo, hi, n
+        "filter": ev.filter, "seed": seed, "caveat": RECALL_CAVEAT,
+    }
+
+
+# --- promotion ------------------------------------------------------------------------------
+def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "") -> PromptVersion:
+    """Make a prompt version and provider/model the catalogue's active ones (cold start, explanations)."""
+    prompt = lab.prompts.get(prompt_ref)
+    known = set(provider_names()) | set(lab.describer_overrides)
+    if provider not in known:
+        raise ConfigError(f"unknown provider {provider!r}; choose one of: {', '.join(sorted(known))}")
+    lab.store.set_setting("active_prompt", prompt.ref)
+    lab.store.set_setting("active_provider", provider)
+    lab.store.set_setting("active_model", model.strip())
+    return prompt

@@ -1,0 +1,399 @@
+"""Description QA: human reviews (approve / flag / edit) beside the untouched model output, plus automatic flags.
+
+Reviews live in their own `qa_reviews` table keyed by description key; the model's row in `descriptions`
+is never modified, so an edit is a human revision layered on top and the original stays visible.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+from concurrent.futures import Future
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from PIL import Image
+
+from core.catalog.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str
+from core.describe.prompts import PromptError, PromptVersion
+from core.describe.registry import provider_names
+from core.describe.revisions import QA_TABLE, REVIEW_SCHEMA, reviews
+from core.describe.tagging import analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import Attributes, Progress
+from core.nets.encoders import text_sha
+from core.represent.representations import run_name
+from core.runs.describe import RunReport
+from core.runs.prompt import run_prompt
+from core.workers import in_worker_process
+
+STATUSES = ("approved", "flagged", "edited")
+STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
+COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "prompt_ref", "provider", "model",
+           "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error"]
+COLOURS_TABLE = "image_colours"  # image sha -> its named foreground colours, analysed once per image
+COLOURS_RECIPE = 1  # bump when the colour analysis changes, so colours from an older analysis are redone
+COLOURS_SCHEMA = pa.schema([
+    ("image_sha256", pa.string()),
+    ("recipe", pa.int32()),
+    ("colours", pa.string()),  # JSON list of colour names, largest share first
+])
+
+MIN_WORDS = 5
+THUMB_SIDE = 64
+REFUSALS = ("i'm sorry", "i am sorry", "i can't", "i cannot", "as an ai", "unable to", "i apologize",
+            "i apologise", "i'm not able", "i am not able", "cannot assist", "can't help with")
+# Colour word -> the basic families it belongs to; words sharing a family are compatible (navy ~ blue).
+COLOUR_FAMILIES: dict[str, frozenset[str]] = {word: frozenset(fams.split()) for word, fams in {
+    "black": "black", "charcoal": "black grey", "grey": "grey", "gray": "grey", "silver": "grey white",
+    "white": "white", "ivory": "white beige", "cream": "white beige", "beige": "white beige brown",
+    "khaki": "beige brown green", "tan": "beige brown", "camel": "beige brown", "brown": "brown",
+    "rust": "orange red brown", "maroon": "red brown purple", "burgundy": "red purple", "red": "red",
+    "crimson": "red", "scarlet": "red", "pink": "pink", "magenta": "pink purple", "fuchsia": "pink purple",
+    "peach": "pink orange", "coral": "pink orange red", "orange": "orange", "mustard": "yellow brown",
+    "yellow": "yellow", "gold": "yellow brown beige", "olive": "green brown", "green": "green",
+    "teal": "green blue", "turquoise": "blue green", "navy": "blue black", "blue": "blue",
+    "purple": "purple", "violet": "purple", "lavender": "purple pink", "lilac": "purple pink",
+}.items()}
+
+
+# --- automatic flags --------------------------------------------------------------------------------
+
+def colour_words(text: str) -> list[str]:
+    """Colour words the text names, in order of first appearance."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return list(dict.fromkeys(w for w in words if w in COLOUR_FAMILIES))
+
+
+def _families(names: list[str] | tuple[str, ...]) -> set[str]:
+    """Families of colour names; multi-word palette names ('Navy Blue') pool their words' families."""
+    return {fam for name in names for word in re.findall(r"[a-z]+", name.lower())
+            for fam in COLOUR_FAMILIES.get(word, ())}
+
+
+@lru_cache(maxsize=4096)
+def dominant_colour_names(image_path: str) -> tuple[str, ...]:
+    """Named foreground colours of an image, largest share first; () when unreadable.
+
+    Cached on the path alone because image paths are content-addressed (images/<sha256>.<ext>).
+    """
+    try:
+        with Image.open(image_path) as img:
+            rgb = analysis_pixels(img)
+    except (OSError, ValueError):
+        return ()
+    lab = srgb_to_lab(rgb)
+    return tuple(c.name.lower() for c in dominant_colours(rgb, foreground_mask(lab), lab=lab))
+
+
+_PENDING: dict[str, Future] = {}  # workspace database -> colours being analysed in a worker process
+_PENDING_LOCK = threading.Lock()
+
+
+def image_colours(lab: Lab, images: dict[str, str], *, wait: bool = True) -> dict[str, tuple[str, ...]]:
+    """Image sha -> dominant colour names for the given {sha: path}; each image is analysed once per workspace.
+
+    Results are stored by image content (the `image_colours` table), so a new server or a new QA visit reads them
+    back instead of decoding 1,000 images again. Images a warm-up worker is analysing are waited for, or with
+    wait=False left out of the answer until the worker has stored them.
+    """
+    with _PENDING_LOCK:
+        pending = _PENDING.get(lab.store.uri)
+        if pending is not None and (wait or pending.done()):
+            del _PENDING[lab.store.uri]
+    if pending is not None and not wait and not pending.done():
+        known = _stored_colours(lab.store)
+        return {sha: known[sha] for sha in images if sha in known}
+    if pending is not None:
+        pending.exception()  # wait; a failed warm-up only means the colours are analysed here instead
+    known = _stored_colours(lab.store)
+    missing = {sha: path for sha, path in images.items() if sha not in known}
+    if missing:
+        known |= _analyse_and_store(lab.store.uri, missing)
+    return {sha: known[sha] for sha in images}
+
+
+def colours_pending(lab: Lab) -> bool:
+    """Whether a warm-up worker is still analysing image colours for this workspace."""
+    with _PENDING_LOCK:
+        pending = _PENDING.get(lab.store.uri)
+    return pending is not None and not pending.done()
+
+
+def warm_colours(lab: Lab) -> Future | None:
+    """Start analysing the colours of described images not analysed yet, in a worker process (not this one's GIL).
+
+    Called when the app opens, so that Description QA's first visit finds the colour check done or under way.
+    """
+    with _PENDING_LOCK:
+        pending = _PENDING.get(lab.store.uri)
+    if pending is not None and not pending.done():
+        return pending
+    items = lab.store.items()[["image_sha256", "image_ext"]].drop_duplicates("image_sha256")
+    described = set(lab.store.descriptions()["image_sha256"])
+    known = _stored_colours(lab.store)
+    missing = {r.image_sha256: str(lab.images.path(r.image_sha256, r.image_ext))
+               for r in items.itertuples() if r.image_sha256 in described and r.image_sha256 not in known}
+    if not missing:
+        return None
+    with _PENDING_LOCK:
+        if lab.store.uri not in _PENDING:
+            _PENDING[lab.store.uri] = in_worker_process(_analyse_and_store, lab.store.uri, missing)
+        return _PENDING[lab.store.uri]
+
+
+def _stored_colours(store: Store) -> dict[str, tuple[str, ...]]:
+    rows = store.frame(COLOURS_TABLE, COLOURS_SCHEMA, f"recipe = {COLOURS_RECIPE}")
+    return {sha: tuple(json.loads(c)) for sha, c in zip(rows["image_sha256"], rows["colours"], strict=True)}
+
+
+def _analyse_and_store(uri: str, images: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Analyse images and store their colours; unreadable ones are stored as () and not retried."""
+    colours = {sha: dominant_colour_names(path) for sha, path in images.items()}
+    Store(uri).upsert_rows(COLOURS_TABLE, COLOURS_SCHEMA, [
+        {"image_sha256": sha, "recipe": COLOURS_RECIPE, "colours": json.dumps(list(names))}
+        for sha, names in colours.items()], "image_sha256")
+    return colours
+
+
+def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
+               dominant_colour_names: list[str] | tuple[str, ...]) -> list[str]:
+    """Reasons a description looks suspicious; [] when it looks fine.
+
+    A facet holding only 'unknown' counts as missing. The colour check is skipped without image colours.
+    """
+    flags = []
+    n_words = len(text.split())
+    if n_words == 0:
+        flags.append("empty text")
+    elif n_words < MIN_WORDS:
+        flags.append(f"very short text ({n_words} word{'s' if n_words > 1 else ''})")
+    if prompt is not None:
+        missing = [f for f in prompt.facets if not [v for v in attributes.facet(f) if v != "unknown"]]
+        if missing:
+            flags.append(f"missing facets: {', '.join(missing)}")
+    lowered = text.lower().replace("\u2019", "'")
+    refusals = [r for r in REFUSALS if r in lowered]
+    if refusals:
+        flags.append(f"refusal text: {', '.join(repr(r) for r in refusals)}")
+    named = colour_words(text)
+    image_families = _families(dominant_colour_names)
+    if named and image_families and not (_families(named) & image_families):
+        flags.append(f"colour contradiction: text says {', '.join(named)}; "
+                     f"image looks {', '.join(dominant_colour_names)}")
+    return flags
+
+
+# --- the review table -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def _thumb_uri(thumb_path: str) -> str | None:
+    """A small JPEG data URI, because st.column_config.ImageColumn cannot read local files."""
+    try:
+        with Image.open(thumb_path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=80)
+    except (OSError, ValueError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _prompt(lab: Lab, ref: str, cache: dict[str, PromptVersion | None]) -> PromptVersion | None:
+    """A description's prompt version; None when its file is gone (then facets cannot be checked)."""
+    if ref not in cache:
+        try:
+            cache[ref] = lab.prompts.get(ref)
+        except PromptError:
+            cache[ref] = None
+    return cache[ref]
+
+
+def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
+    items = lab.store.items()
+    descs = lab.store.descriptions()
+    if items.empty or descs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    descs = descs.assign(prompt_ref=descs["prompt_name"] + "@v" + descs["prompt_version"].astype(str))
+    rows = items[["sku", "title", "category", "image_sha256", "image_ext"]].merge(descs, on="image_sha256")
+    stored = reviews(lab.store).drop(columns="reviewed_at")
+    rows = rows.merge(stored, on="key", how="left")
+    for col in stored.columns:
+        rows[col] = rows[col].fillna("")
+    rows["original_text"] = rows["text"]
+    rows["text"] = rows["edited_text"].where(rows["edited_text"] != "", rows["text"])
+    rows["image_path"] = [str(lab.images.path(sha, ext)) for sha, ext in zip(rows["image_sha256"], rows["image_ext"],
+                                                                            strict=True)]
+    checked = (rows["error"] == "") & rows["text"].map(colour_words).map(bool)  # only these need image colours
+    colours = image_colours(lab, dict(zip(rows.loc[checked, "image_sha256"], rows.loc[checked, "image_path"],
+                                          strict=True)), wait=wait_for_colours)
+    prompts: dict[str, PromptVersion | None] = {}
+    attrs, flags = [], []
+    for r in rows[["text", "attributes", "error", "prompt_ref", "image_sha256"]].itertuples(index=False):
+        attributes = Attributes.model_validate_json(r.attributes or "{}")
+        flags.append([] if r.error else auto_flags(r.text, attributes, _prompt(lab, r.prompt_ref, prompts),
+                                                   colours.get(r.image_sha256, ())))
+        attrs.append(attributes.model_dump())
+    rows = rows.assign(attributes=attrs, auto_flags=flags)
+    return rows[COLUMNS].sort_values(["sku", "prompt_ref", "provider", "model"]).reset_index(drop=True)
+
+
+def filter_qa(frame: pd.DataFrame, *, category: str | None = None, prompt_ref: str | None = None,
+              provider: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """Rows matching every given filter; status is one of STATUS_FILTERS."""
+    keep = pd.Series(True, index=frame.index)
+    for col, value in (("category", category), ("prompt_ref", prompt_ref), ("provider", provider)):
+        if value:
+            keep &= frame[col] == value
+    if status:
+        if status not in STATUS_FILTERS:
+            raise VitrineError(f"unknown status filter {status!r}; choose one of: {', '.join(STATUS_FILTERS)}")
+        keep &= {
+            "unreviewed": (frame["status"] == "") & (frame["error"] == ""),
+            "auto-flagged": frame["auto_flags"].map(bool),
+            "failed": frame["error"] != "",
+        }.get(status, frame["status"] == status)
+    return frame[keep].reset_index(drop=True)
+
+
+def qa_table(lab: Lab, *, category: str | None = None, prompt_ref: str | None = None,
+             provider: str | None = None, status: str | None = None, wait_for_colours: bool = True) -> pd.DataFrame:
+    """One row per (item, description): current text (human revision if any), original, review and flags.
+
+    wait_for_colours=False: while a warm-up worker analyses image colours (colours_pending), the rows of images it
+    has not reached yet skip the colour check instead of waiting for it.
+    """
+    return filter_qa(_build(lab, wait_for_colours), category=category, prompt_ref=prompt_ref, provider=provider,
+                     status=status)
+
+
+def with_thumbnails(lab: Lab, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a `thumbnail` data URI each; only for the rows shown, as encoding all of them is slow."""
+    return frame.assign(thumbnail=[_thumb_uri(str(lab.images.thumb_path(sha))) for sha in frame["image_sha256"]])
+
+
+def status_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per status filter, for the page's summary line."""
+    return {status: len(filter_qa(frame, status=status)) for status in STATUS_FILTERS}
+
+
+def failed_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """(prompt_ref, provider, model, failed) for runs in the frame with failed items: what 'retry' can fix."""
+    failed = frame[frame["error"] != ""]
+    return (failed.groupby(["prompt_ref", "provider", "model"], as_index=False)["sku"].count()
+            .rename(columns={"sku": "failed"}))
+
+
+def provider_choices(lab: Lab) -> list[str]:
+    """Registered providers plus the lab's injected ones (tests, demos)."""
+    return sorted(set(provider_names()) | set(lab.describer_overrides))
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+def _description(lab: Lab, key: str, *, require_ok: bool) -> dict:
+    rows = lab.store.frame("descriptions", DESCRIPTION_SCHEMA, f"key = {sql_str(key)}")
+    if rows.empty:
+        raise VitrineError(f"no description with key {key!r}; reload the QA table")
+    row = rows.iloc[0].to_dict()
+    if require_ok and row["error"]:
+        raise VitrineError(f"this description failed ({row['error']}); retry or regenerate it first")
+    return row
+
+
+def _review(lab: Lab, key: str) -> dict:
+    rows = reviews(lab.store, f"key = {sql_str(key)}")
+    if rows.empty:
+        return {"key": key, "status": "", "reason": "", "edited_text": "", "edited_at": "", "note": ""}
+    return rows.iloc[0].to_dict()
+
+
+def _save_review(lab: Lab, review: dict) -> dict:
+    review = {**review, "reviewed_at": now_iso()}
+    lab.store.upsert_rows(QA_TABLE, REVIEW_SCHEMA, [review], "key")
+    return review
+
+
+def approve(lab: Lab, key: str, note: str = "") -> dict:
+    """Mark a description as approved; a human revision, if any, stays the current text."""
+    _description(lab, key, require_ok=True)
+    return _save_review(lab, {**_review(lab, key), "status": "approved", "reason": "", "note": note.strip()})
+
+
+def flag(lab: Lab, key: str, reason: str, note: str = "") -> dict:
+    reason = reason.strip()
+    if not reason:
+        raise VitrineError("give a reason for flagging (e.g. 'wrong colour', 'hallucinated material')")
+    _description(lab, key, require_ok=False)
+    return _save_review(lab, {**_review(lab, key), "status": "flagged", "reason": reason, "note": note.strip()})
+
+
+def edit(lab: Lab, key: str, new_text: str, note: str = "") -> int:
+    """Store a human revision and re-embed it into the run's representation; returns SKUs re-embedded.
+
+    The revision is saved before embedding, so a failure to embed never loses the human's text.
+    """
+    desc = _description(lab, key, require_ok=True)
+    review = _review(lab, key)
+    text = new_text.strip()
+    if not text:
+        raise VitrineError("the edited text is empty; write a description or flag the item instead")
+    if text == (review["edited_text"] or desc["text"]):
+        raise VitrineError("nothing changed: the text is the same as the current description")
+    _save_review(lab, {**review, "status": "edited", "edited_text": text, "edited_at": now_iso(),
+                       "note": note.strip() or review["note"]})
+    return _reembed(lab, desc, text)
+
+
+def _reembed(lab: Lab, desc: dict, text: str) -> int:
+    """Replace the vectors of every SKU showing this image in the run's representation (if it exists yet)."""
+    prompt = lab.prompts.get(f"{desc['prompt_name']}@v{desc['prompt_version']}")
+    name = run_name(prompt, desc["provider"], desc["model"])
+    try:
+        rep = lab.store.representation(name)
+    except VitrineError:
+        return 0  # never embedded: the revision is used when the run is (see human_revisions)
+    if rep["encoder"] and rep["encoder"] != lab.encoder.name:
+        raise VitrineError(f"{name} was embedded with {rep['encoder']}, not {lab.encoder.name}; "
+                           "the revision is saved but re-run the embedding to update its vector")
+    items = lab.store.items()
+    skus = items.loc[items["image_sha256"] == desc["image_sha256"], "sku"].tolist()
+    if skus:
+        vector = lab.encoder.encode([text])
+        lab.store.upsert_vectors(rep["table"], int(rep["dim"]), skus, [desc["image_sha256"]] * len(skus),
+                                 [text_sha(text)] * len(skus), np.repeat(vector, len(skus), axis=0))
+    return len(skus)
+
+
+def regenerate(lab: Lab, sku: str, prompt_ref: str, provider: str, model: str | None = None, *,
+               retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
+    """Describe one item under another prompt/provider and embed it; a cached ok description is reused."""
+    return run_prompt(lab, lab.prompts.get(prompt_ref), provider, model=model or None, skus=[sku],
+                      retry_failed=retry_failed, progress=progress)
+
+
+def retry_failed(lab: Lab, prompt_ref: str, provider: str, model: str | None = None, *,
+                 progress: Progress | None = None) -> RunReport:
+    """Describe again only the items whose description failed under this run, then embed them."""
+    prompt = lab.prompts.get(prompt_ref)
+    describer = lab.describer(provider, model=model or None)
+    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=describer.provider, model=describer.model)
+    failed = set(descs.loc[descs["error"] != "", "image_sha256"])
+    items = lab.store.items()
+    skus = items.loc[items["image_sha256"].isin(failed), "sku"].tolist()
+    if not skus:
+        raise VitrineError(f"no failed items for {prompt.ref} via {describer.provider}/{describer.model}")
+    return run_prompt(lab, prompt, provider, model=model or None, skus=skus, retry_failed=True, progress=progress)
+
+
+def attribute_text(attributes: dict) -> str:
+    """Facets as one plain line ('style: minimalist; colour: red') for tables."""
+    return "; ".join(f"{facet}: {', '.join(values)}" for facet, values in attributes.items() if values)
+

@@ -1,0 +1,143 @@
+"""Catalogue upkeep behind the Catalog page: ingest uploads, filter, edit, describe new items, export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from core.catalog.ingest import CORE_COLUMNS, IngestReport, ingest
+from core.catalog.store import ITEM_SCHEMA
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import Progress
+from core.represent.representations import build_title
+from core.runs.describe import RunReport
+from core.runs.prompt import run_prompt
+
+STORED_COLUMNS = tuple(ITEM_SCHEMA.names)
+NOT_EXTRA = frozenset(STORED_COLUMNS) | frozenset(CORE_COLUMNS)  # everything else is merchandiser metadata
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def extra_columns(items: pd.DataFrame) -> list[str]:
+    """The metadata columns a CSV brought in (brand, price, ...), expanded from the `extra` JSON."""
+    return [c for c in items.columns if c not in NOT_EXTRA]
+
+
+def ingest_uploads(lab: Lab, uploads: list[tuple[str, bytes]], metadata: bytes | None = None) -> IngestReport:
+    """Ingest uploaded images/zips and keep the `title` representation in step with the new items."""
+    if not uploads:
+        raise VitrineError("choose at least one image or .zip to upload")
+    report = ingest(lab.store, lab.images, [], metadata, uploads=uploads)
+    if report.accepted:
+        build_title(lab)
+    return report
+
+
+def undescribed_skus(lab: Lab) -> list[str]:
+    """Items with no successful description under the active prompt and provider (new or failed)."""
+    prompt = lab.active_prompt()
+    provider, model = lab.active_provider()
+    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model or None)
+    done = set(descs.loc[descs["error"] == "", "image_sha256"])
+    items = lab.store.items()
+    if items.empty:
+        return []
+    return items.loc[~items["image_sha256"].isin(done), "sku"].tolist()
+
+
+def describe_new(lab: Lab, progress: Progress | None = None) -> RunReport:
+    """Describe (and embed) the undescribed items with the active prompt and provider; failures are retried."""
+    skus = undescribed_skus(lab)
+    if not skus:
+        raise VitrineError("every item already has a description under the active prompt and provider")
+    provider, model = lab.active_provider()
+    return run_prompt(lab, lab.active_prompt(), provider, model=model or None, skus=skus,
+                      retry_failed=True, progress=progress)
+
+
+def filter_items(items: pd.DataFrame, categories: list[str] | None, text: str) -> pd.DataFrame:
+    """Items in any of `categories` (all when empty) whose sku/title/category/metadata hold every word of `text`."""
+    mask = np.ones(len(items), dtype=bool)
+    if categories:
+        mask &= items["category"].isin(categories).to_numpy()
+    searchable = [items[c].fillna("").astype(str).str.lower() for c in
+                  ("sku", "title", "category", *extra_columns(items))]
+    for word in text.lower().split():
+        mask &= np.logical_or.reduce([col.str.contains(word, regex=False).to_numpy() for col in searchable])
+    return items[mask]
+
+
+def catalogue_frame(items: pd.DataFrame) -> pd.DataFrame:
+    """The merchandiser's view of items: sku, title, category, metadata, and the stored image file name."""
+    frame = items[["sku", "title", "category"]].copy()
+    for col in extra_columns(items):
+        frame[col] = items[col].fillna("").astype(str)
+    frame["image"] = items["image_sha256"] + "." + items["image_ext"]
+    return frame.reset_index(drop=True)
+
+
+def update_items(lab: Lab, edited_rows: list[dict]) -> int:
+    """Save edited title/category/metadata; all rows are validated before anything is written.
+
+    Returns how many items changed. Image, sku and timestamps always keep their stored values.
+    """
+    stored = {r["sku"]: r for r in lab.store.items()[list(STORED_COLUMNS)].to_dict("records")}
+    errors: list[str] = []
+    changed: list[dict] = []
+    retitled = False
+    seen: set[str] = set()
+    for number, edited in enumerate(edited_rows, start=1):
+        sku = _cell(edited.get("sku"))
+        if sku not in stored:
+            errors.append(f"row {number}: unknown SKU {sku!r}")
+            continue
+        if sku in seen:
+            errors.append(f"row {number}: SKU {sku} appears twice")
+            continue
+        seen.add(sku)
+        title = _cell(edited.get("title"))
+        if not title:
+            errors.append(f"{sku}: title must not be empty")
+            continue
+        old = stored[sku]
+        extra = json.loads(old["extra"] or "{}")
+        new_extra = dict(extra)
+        for col, value in edited.items():
+            if col not in NOT_EXTRA:
+                if text := _cell(value):
+                    new_extra[col] = text
+                else:
+                    new_extra.pop(col, None)
+        category = _cell(edited.get("category")).lower() or "uncategorised"
+        if (title, category) != (old["title"], old["category"]) or new_extra != extra:
+            retitled |= (title, category) != (old["title"], old["category"])
+            changed.append({**old, "title": title, "category": category,
+                            "extra": json.dumps(new_extra, ensure_ascii=False)})
+    if errors:
+        raise VitrineError("nothing saved: " + "; ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
+    lab.store.upsert_items(changed)
+    if retitled:
+        build_title(lab)
+    return len(changed)
+
+
+def export_csv(items: pd.DataFrame) -> bytes:
+    """CSV of the catalogue (re-importable as a metadata CSV), with spreadsheet formulas defused."""
+    frame = catalogue_frame(items).map(_defuse)
+    frame.columns = [_defuse(c) for c in frame.columns]
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def _defuse(value: object) -> object:
+    """Prefix an apostrophe so Excel/Sheets show =, +, -, @, tab or CR-led text instead of running it."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+
+
+def _cell(value: object) -> str:
+    """An editor cell as stripped text; None/NaN (an emptied cell) reads as ''."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value).strip()

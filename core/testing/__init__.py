@@ -1,0 +1,1 @@
+"""Test doubles shipped for demos and tests (the fake LVLM server); not product code."""
