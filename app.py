@@ -1,12 +1,16 @@
 """Vitrine: a Streamlit skin over core/. Pages live in pages/; navigation is declared here."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.config import force_offline
 
+FAVICON = Path(__file__).resolve().parent / "ui" / "assets" / "favicon.png"  # served locally: no font host
+
 force_offline()
 
-st.set_page_config(page_title="Vitrine", page_icon=":material/storefront:", layout="wide")
+st.set_page_config(page_title="Vitrine", page_icon=str(FAVICON), layout="wide")
 
 PAGES = {
     "Workspace": [

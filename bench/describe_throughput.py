@@ -160,7 +160,7 @@ Each level describes concurrency x waves distinct images under its own model nam
 Re-run of the concurrency-32 set: {rerun['calls']} provider calls, {rerun['cached']} cached, {rerun['server requests']}
 requests reached the server, {rerun['elapsed']}.
 
-Crash and resume (`python -m core describe --provider openai --base-url ... --concurrency 8 --limit {crash['items']}`
+Crash and resume (`vitrine describe --provider openai --base-url ... --concurrency 8 --limit {crash['items']}`
 in a subprocess, SIGKILL once half the items were answered, then the same command again):
 
 {table([crash], list(crash))}

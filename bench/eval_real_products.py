@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -24,10 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.catalog.ingest import ingest  # noqa: E402
-from core.describe.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
 from core.evaluation.ablation import run_withheld  # noqa: E402
 from core.evaluation.baselines import pool_matrix  # noqa: E402
-from core.evaluation.bootstrap import bootstrap_ci, paired_bootstrap  # noqa: E402
+from core.evaluation.bootstrap import bootstrap_ci, corrected, paired_bootstrap  # noqa: E402
 from core.evaluation.neighbours import chance_precision, neighbour_precision  # noqa: E402
 from core.evaluation.report import write_section  # noqa: E402
 from core.lab import Lab, open_lab  # noqa: E402
@@ -58,9 +56,7 @@ def metadata_csv(rows: list[dict[str, str]]) -> bytes:
 
 def build(data: Path, root: Path) -> tuple[Lab, dict[str, str]]:
     """Ingest, then title + visual baselines and the description runs; returns (lab, label -> representation)."""
-    prompts = root / "prompts"
-    shutil.copytree(DEFAULT_PROMPTS_DIR, prompts, dirs_exist_ok=True)
-    lab = open_lab(root / "ws", prompts_dir=prompts)
+    lab = open_lab(root / "ws")  # the title-withheld prompts are saved in the workspace, never in the repo
     rows = load_rows(data)
     report = ingest(lab.store, lab.images, [data / "images"], metadata_csv(rows))
     print(f"ingest: {report.summary()}", file=sys.stderr)
@@ -106,16 +102,15 @@ def evaluate_neighbours(lab: Lab, reps: dict[str, str], rows: list[dict[str, str
         "|---|---|---|---|",
     ]
     for label, r in results.items():
-        cells = [bootstrap_ci(r[f], seed=seed).text() for f in ("both", "type", "usage")]
+        cells = [bootstrap_ci(r[f], seed=seed).cell() for f in ("both", "type", "usage")]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("| chance (random neighbours, expected) | " + " | ".join(
         f"{chance[f].mean():.3f}" for f in ("both", "type", "usage")) + " |")
-    lines += ["", f"Paired bootstrap against `visual` (per query item, same type + usage, P@{K}):", ""]
-    for label, r in results.items():
-        if label != visual:
-            p = paired_bootstrap(r["both"], results[visual]["both"], names=(label, "visual"),
-                                 metric=f"precision@{K}", seed=seed, unit="query items")
-            lines.append(f"- {p.sentence()}")
+    family = corrected([paired_bootstrap(r["both"], results[visual]["both"], names=(label, "visual"),
+                                         metric=f"precision@{K}", seed=seed, unit="query items")
+                        for label, r in results.items() if label != visual])
+    lines += ["", f"Paired comparisons against `visual` (per query item, same type + usage, P@{K}; one family of "
+              f"{len(family)}, Holm–Bonferroni, sign-flip permutation p):", "", *(f"- {p.sentence()}" for p in family)]
     lines += [
         "",
         "Inputs: `title` embeds the product name (which often names the article type, e.g. \"… T-shirt\") and "

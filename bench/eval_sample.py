@@ -10,7 +10,6 @@ Usage: python bench/eval_sample.py [--write] [--seed 0] [--workspace DIR]
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.catalog.interactions import load_interactions  # noqa: E402
-from core.describe.prompts import DEFAULT_PROMPTS_DIR  # noqa: E402
 from core.evaluation.ablation import run_withheld  # noqa: E402
 from core.evaluation.metrics import metric_label  # noqa: E402
 from core.evaluation.report import evaluate_to_workspace, results_tables, write_section  # noqa: E402
@@ -32,14 +30,15 @@ REPRODUCE = "python bench/eval_sample.py --write"
 
 
 def key_comparisons(ev: Evaluation) -> list[str]:
-    """The questions the paper asks, as paired bootstraps on the primary metric."""
-    metric = ev.primary_metric
+    """The questions the paper asks, as one family of paired comparisons on the primary metric (Holm-corrected)."""
     runs = {m.split("@")[0]: m for m in ev.methods if "@" in m and ":" not in m}
-    pref = runs.get("preference")
-    pairs = [(pref, "visual"), (pref, "title"), (pref, runs.get("appearance")), (pref, runs.get("preference-notitle")),
+    pref = runs.get("preference", "")
+    pairs = [(pref, "visual"), (pref, "title"), (pref, runs.get("appearance", "")),
+             (pref, runs.get("preference-notitle", "")),
              (pref, "popularity"), ("visual", "popularity"), ("title", "popularity")]
     pairs += [(m, pref) for m in ev.methods if ":" in m]
-    return [f"- {ev.paired(a, b, metric).sentence()}" for a, b in pairs if a in ev.methods and b in ev.methods]
+    shown = [(a, b) for a, b in pairs if a in ev.methods and b in ev.methods]
+    return [f"- {p.sentence()}" for p in ev.family(shown, ev.primary_metric)]
 
 
 def section(evs: dict[str, Evaluation], seed: int) -> str:
@@ -58,24 +57,26 @@ def section(evs: dict[str, Evaluation], seed: int) -> str:
         "normalised vectors), `mean` (mean of cosines) and `weighted` (weight tuned on the validation split only).",
         "",
         f"### Leave-last-out (last interaction = test, second last = validation)\n\n{f.summary()}",
-        "", *results_tables(loo), "",
-        f"Paired bootstrap of per-shopper differences ({metric_label(loo.primary_metric)}):", "",
+        "", loo.pool_note(), "", *results_tables(loo), "",
+        f"Paired comparisons of per-shopper differences ({metric_label(loo.primary_metric)}; one family, "
+        f"Holm–Bonferroni; {loo.floors_text()}):", "",
         *key_comparisons(loo), "",
     ]
     for name, t in loo.tuning.items():
         lines.append(f"Tuned weight for {name}: w = {t['weight']} (validation {metric_label(t['metric'])} grid: "
                      f"{t['grid']}).")
     rnd = evs["random"]
-    k10 = ["recall@10", "ndcg@10", "hitrate@10", "mrr"]
+    k10 = ["recall@10", "precision@10", "ndcg@10", "map@10", "hitrate@10", "mrr"]
     table = rnd.table(k10).rename(columns={m: metric_label(m) for m in k10})
     lines += ["", f"### Random per-shopper 80/10/10 split (seed {seed})\n\n{rnd.filter.summary()}", "",
               "| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns),
               *("| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)), "",
-              f"Paired ({metric_label(rnd.primary_metric)}):", "", *key_comparisons(rnd), "",
+              f"Paired ({metric_label(rnd.primary_metric)}; one family, Holm–Bonferroni):", "",
+              *key_comparisons(rnd), "",
               *(f"Tuned weight for {name}: w = {t['weight']}." for name, t in rnd.tuning.items()), "",
               f"Reproduce: `{REPRODUCE}` (builds the sample workspace in a temporary folder). Without the ablation "
-              "row, the CLI alone gives the same protocol: `python -m core sample --workspace /tmp/s && "
-              f"python -m core evaluate --workspace /tmp/s --seed {seed}`."]
+              "row, the CLI alone gives the same protocol: `vitrine sample --workspace /tmp/s && "
+              f"vitrine evaluate --workspace /tmp/s --seed {seed}`."]
     return "\n".join(lines)
 
 
@@ -86,10 +87,7 @@ def main() -> int:
     parser.add_argument("--workspace", help="reuse this folder (default: a new temporary folder)")
     args = parser.parse_args()
     root = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="vitrine-eval-sample-"))
-    prompts = root / "prompts"  # a private copy: the ablation prompt is saved here, not in the repo's prompts/
-    if not prompts.exists():
-        shutil.copytree(DEFAULT_PROMPTS_DIR, prompts)
-    lab = open_lab(root / "ws", prompts_dir=prompts)
+    lab = open_lab(root / "ws")  # the ablation prompt is saved in the workspace's prompts/, never the repo's
     if not lab.store.item_count():
         print(f"building the sample workspace in {root} …", file=sys.stderr)
         build_sample(lab)

@@ -3,7 +3,7 @@
 Usage: python bench/maps.py [--write] [--items 10000]
 
 Each step runs in a fresh Python process, as a merchandiser opening the app would: (1) the first fit with an
-empty numba cache (every kernel compiled), (2) `python -m core maps-warmup` as `make install` runs it, (3) the
+empty numba cache (every kernel compiled), (2) `vitrine maps-warmup` as `make install` runs it, (3) the
 first fit of another representation after that warm-up, (4) re-opening the cached map and placing one new SKU in
 that process, (5) for reference, the recipe before it (umap.UMAP's defaults: pynndescent kNN, spectral start,
 500 epochs) on the same vectors. The map quality of (1) and (5) is compared against the 384-d cosine neighbours.
@@ -123,7 +123,7 @@ def main() -> None:
     rows = [
         {"step": "first fit, empty numba cache", "seconds": f"{cold['project_s']:.1f}", "target": "< 15 s",
          "verdict": "met" if cold["project_s"] < 15 else "missed"},
-        {"step": "`python -m core maps-warmup` (run once by `make install`)", "seconds": f"{warm_up_s:.1f}",
+        {"step": "`vitrine maps-warmup` (run once by `make install`)", "seconds": f"{warm_up_s:.1f}",
          "target": "", "verdict": ""},
         {"step": "first fit after that warm-up (another representation)", "seconds": f"{warm['project_s']:.1f}",
          "target": "< 15 s", "verdict": "met" if warm["project_s"] < 15 else "missed"},
@@ -145,7 +145,7 @@ The recipe (core.represent.maps RECIPE 2): the exact cosine {K}-nearest-neighbou
 (no pynndescent index to build, nor its kernels to compile) handed to umap.UMAP as `precomputed_knn`, a PCA start
 instead of the spectral one, and 200 epochs (UMAP's own default above 10k items; 500 below). umap's kernels are
 cached on disk by numba, so only the first process on a machine compiles them, and `make install` runs
-`python -m core maps-warmup` (a 64-point fit) to be that process. With an empty cache the first fit still misses:
+`vitrine maps-warmup` (a 64-point fit) to be that process. With an empty cache the first fit still misses:
 importing umap imports pynndescent, which compiles most of its kernels at import time (cached from then on) even
 though the fit never calls them, and umap's own kernels compile on their first call. Re-opening reads the
 coordinates (`.npz`) and joins them with the items in one merge. Placing does not use umap's `transform`: a new

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import ConfigError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 PROJECT_DIR = PACKAGE_DIR.parent  # the checkout: seed prompts/ and sample_catalog/ live beside core/
@@ -24,6 +26,8 @@ class Settings:
     db_uri: str | None  # VITRINE_DB_URI: an object-store URI replaces <workspace>/db
     cache_dir: Path  # VITRINE_CACHE_DIR, else $XDG_CACHE_HOME/vitrine, else ~/.cache/vitrine
     environ: Mapping[str, str]
+    # VITRINE_MATRIX_CACHE_MB (megabytes), else None: core.represent.recommend.MATRIX_CACHE_BYTES
+    matrix_cache_bytes: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -31,11 +35,22 @@ class Settings:
         cache = env.get("VITRINE_CACHE_DIR") or str(Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                                                     / "vitrine")
         return cls(workspace=env.get("VITRINE_WORKSPACE") or DEFAULT_WORKSPACE,
-                   db_uri=env.get("VITRINE_DB_URI") or None, cache_dir=Path(cache).expanduser(), environ=env)
+                   db_uri=env.get("VITRINE_DB_URI") or None, cache_dir=Path(cache).expanduser(), environ=env,
+                   matrix_cache_bytes=_megabytes(env, "VITRINE_MATRIX_CACHE_MB"))
 
     def variable(self, name: str) -> str | None:
         """A provider's key or base-URL variable (named on the provider class), empty treated as unset."""
         return self.environ.get(name) or None
+
+
+def _megabytes(env: Mapping[str, str], name: str) -> int | None:
+    """A size variable in megabytes as bytes (unset or empty: None); anything but a whole number >= 0 is refused."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a whole number of megabytes (0 or more), not {raw!r}")
+    return int(raw) << 20
 
 
 def settings() -> Settings:

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.catalog.images import ImageStore
 from core.catalog.store import Store
 from core.describe.base import Describer
+from core.describe.identity import item_context
 from core.describe.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary, PromptVersion
 from core.describe.registry import get_describer
 from core.models import ImageRef
@@ -51,9 +52,8 @@ class Lab:
 
     def image_ref(self, item: dict) -> ImageRef:
         """The describer's view of an item: its stored image plus prompt variables from metadata."""
-        context = {k: str(v) for k, v in item.items()
-                   if isinstance(v, str | int | float) and k != "extra" and v == v}  # v == v drops NaN
-        return ImageRef(item["image_sha256"], self.images.path(item["image_sha256"], item["image_ext"]), context)
+        return ImageRef(item["image_sha256"], self.images.path(item["image_sha256"], item["image_ext"]),
+                        item_context(item))
 
     def active_prompt(self) -> PromptVersion:
         return self.prompts.get(self.store.get_setting("active_prompt", "preference"))
@@ -65,8 +65,10 @@ class Lab:
 
 
 def open_lab(workspace: str | os.PathLike[str] | Workspace | None = None, *, encoder: TextEncoder | None = None,
-             describers: dict[str, Describer] | None = None, prompts_dir: Path | None = None) -> Lab:
+             describers: dict[str, Describer] | None = None, seed_prompts_dir: Path | None = None) -> Lab:
+    """Prompts: read-only seeds (shipped, or injected by tests) plus the workspace's own saved versions."""
     ws = workspace if isinstance(workspace, Workspace) else resolve_workspace(workspace)
     ws.ensure()
-    return Lab(workspace=ws, store=Store(ws.db_uri), prompts=PromptLibrary(prompts_dir or DEFAULT_PROMPTS_DIR),
-               _encoder=encoder, describer_overrides=dict(describers or {}))
+    prompts = PromptLibrary(seed_prompts_dir or DEFAULT_PROMPTS_DIR, ws.prompts_dir)
+    return Lab(workspace=ws, store=Store(ws.db_uri), prompts=prompts, _encoder=encoder,
+               describer_overrides=dict(describers or {}))

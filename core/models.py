@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,7 @@ class Attributes(BaseModel):
         """LVLMs return either a string or a list per facet; normalise to a clean list."""
         if value is None:
             return []
-        items = [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        items = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else [value]
         return [str(v).strip().lower() for v in items if str(v).strip()]
 
     def facet(self, name: str) -> list[str]:
@@ -82,10 +82,18 @@ class ImageRef:
                 "webp": "image/webp", "gif": "image/gif"}.get(ext, "image/png")
 
 
-def description_key(image_sha256: str, prompt_hash: str, provider: str, model: str) -> str:
-    """Content identity of a description: the same inputs never get paid for twice."""
-    raw = json.dumps([image_sha256, prompt_hash, provider, model])
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+def inputs_digest(inputs: Mapping[str, str]) -> str:
+    """Digest of the item fields a prompt renders ({title}, {category}, ...); '' when it renders none."""
+    if not inputs:
+        return ""
+    return hashlib.sha256(json.dumps(sorted(inputs.items())).encode()).hexdigest()[:16]
+
+
+def description_key(image_sha256: str, prompt_hash: str, provider: str, model: str, *, inputs_hash: str) -> str:
+    """Content identity of a description: everything it was made from, so nothing is paid for twice and a
+    title edit is a new input, not a cache hit. A prompt that renders no item field keeps its earlier keys."""
+    parts = [image_sha256, prompt_hash, provider, model, *([inputs_hash] if inputs_hash else [])]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
 class Description(BaseModel):
@@ -97,6 +105,7 @@ class Description(BaseModel):
     prompt_hash: str
     provider: str
     model: str
+    inputs_hash: str = ""  # inputs_digest of the item fields the prompt rendered (the run stamps it)
     text: str = ""
     attributes: Attributes = Field(default_factory=Attributes)
     input_tokens: int = 0
@@ -107,7 +116,8 @@ class Description(BaseModel):
 
     @property
     def key(self) -> str:
-        return description_key(self.image_sha256, self.prompt_hash, self.provider, self.model)
+        return description_key(self.image_sha256, self.prompt_hash, self.provider, self.model,
+                               inputs_hash=self.inputs_hash)
 
     @property
     def ok(self) -> bool:

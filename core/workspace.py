@@ -11,7 +11,7 @@ from core.config import settings
 
 @dataclass(frozen=True)
 class Workspace:
-    """One folder: a LanceDB database (db/) plus a content-addressed image store (images/, thumbs/)."""
+    """One folder: a LanceDB database (db/), a content-addressed image store (images/, thumbs/) and saved prompts."""
 
     root: Path
 
@@ -27,6 +27,11 @@ class Workspace:
     @property
     def thumbs_dir(self) -> Path:
         return self.root / "thumbs"
+
+    @property
+    def prompts_dir(self) -> Path:
+        """Prompt versions the user saves; the shipped seeds beside the code are never written."""
+        return self.root / "prompts"
 
     @property
     def reports_dir(self) -> Path:

@@ -7,13 +7,12 @@ import streamlit as st
 
 from core.catalog.images import IMAGE_SUFFIXES
 from core.describe.registry import provider_label
+from core.services.sync import describe_queued, plan_sync
 from core.services.upkeep import (
     catalogue_frame,
-    describe_new,
     export_csv,
     filter_items,
     ingest_uploads,
-    undescribed_skus,
     update_items,
 )
 from ui.state import get_lab, user_errors
@@ -44,20 +43,21 @@ with st.expander("Add images", expanded=lab.store.item_count() == 0):
             col.metric(status_name.title(), int((report_df["status"] == status_name).sum()))
         st.dataframe(report_df, hide_index=True, width="stretch")
 
-pending = undescribed_skus(lab)
-if pending:
-    prompt = lab.active_prompt()
-    provider, model = lab.active_provider()
-    st.info(f"{len(pending)} item(s) have no description under {prompt.ref} via "
-            f"{provider_label(provider)}{' / ' + model if model else ''}.")
-    if provider == "offline":
+with user_errors():
+    plan = plan_sync(lab)
+if plan.to_describe:  # queued descriptions: new, replaced, retitled or failed items, never skipped in silence
+    st.info(f"{len(plan.to_describe)} item(s) have no description of their current inputs under the active run.")
+    st.text(f"{plan.estimate()} ({provider_label(plan.provider)})")
+    if not plan.is_lvlm:
         st.warning("The active provider is the offline tagger, **not an LVLM**: its descriptions are ImageNet "
                    "tags, a colour palette and the item's metadata. Set an API key and promote an LVLM run "
                    "to describe with a real vision-language model.")
-    if st.button("Describe new items with the active prompt"):
+    consent = (st.checkbox("Send them to this hosted provider", key="catalog_consent") if plan.hosted else True)
+    if st.button("Describe new items with the active prompt", disabled=not consent):
         with user_errors():
             bar = st.progress(0.0, text="describing")
-            run = describe_new(lab, progress=lambda d, t, _: bar.progress(d / max(t, 1), text=f"{d}/{t}"))
+            run = describe_queued(lab, allow_hosted=consent,
+                                  progress=lambda d, t, _: bar.progress(d / max(t, 1), text=f"{d}/{t}"))
             st.session_state["catalog_flash"] = f"Described: {run.summary()} → {run.representation}"
             st.rerun()
 

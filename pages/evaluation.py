@@ -4,9 +4,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.catalog.interactions import load_interactions, read_upload
-from core.evaluation.baselines import default_specs
+from core.evaluation.baselines import evaluation_choices
 from core.evaluation.metrics import metric_label
 from core.evaluation.report import evaluate_to_workspace
+from core.evaluation.result import VERDICT_LABELS, comparison_table
 from core.evaluation.splits import SPLIT_HELP, SPLITS
 from ui.state import get_lab, user_errors
 
@@ -20,7 +21,7 @@ st.caption("Every method ranks the same candidate pool for the same shoppers, wi
 
 lab = get_lab()
 with user_errors():
-    options = default_specs(lab)
+    choices = evaluation_choices(lab)
     with st.form("evaluate"):
         left, right = st.columns(2)
         with left:
@@ -29,36 +30,51 @@ with user_errors():
                                       type=["csv", "inter", "json", "jsonl", "gz"])
             split = st.selectbox("Split", SPLITS, format_func=lambda s: f"{s}: {SPLIT_HELP[s]}")
         with right:
-            chosen = st.multiselect("Representations", options, default=options,
-                                    help="Fusions: concat = joined vectors, mean = mean of cosines, weighted = "
-                                         "weight tuned on the validation split only.")
+            chosen = st.multiselect("Representations", choices.options, default=choices.defaults,
+                                    help="Preselected: methods covering the whole catalogue. Fusions: concat = "
+                                         "joined vectors, mean = mean of cosines, weighted = weight tuned on the "
+                                         "validation split only.")
+            if choices.excluded:
+                st.caption("Not preselected: they cover only part of the catalogue, and comparing one shrinks every "
+                           "method's candidate pool to the SKUs it covers.")
+                st.text("\n".join(c.text() for c in choices.excluded))
             ks = st.multiselect("Cut-offs K", [1, 3, 5, 10, 20, 50, 100], default=[5, 10, 20])
             seed = st.number_input("Seed", min_value=0, value=0, step=1)
         run = st.form_submit_button("Run evaluation", type="primary")
 
     if run:
+        st.session_state.pop(RESULT_KEY, None)  # a refused run must not leave an older result on screen
         if source == UPLOAD_SOURCE and upload is None:
             st.error("Choose a file to upload, or use the workspace's interactions.csv.")
         else:
             with st.status("Evaluating…", expanded=True) as status:
                 bar = st.progress(0.0, text="loading interactions")
-                interactions = (read_upload(upload.name, upload.getvalue()) if source == UPLOAD_SOURCE
-                                else load_interactions(lab.workspace))
-                ev = evaluate_to_workspace(
-                    lab, interactions, split=split, representations=chosen, ks=tuple(ks), seed=int(seed),
-                    progress=lambda done, total, label: bar.progress(done / max(total, 1), text=label))
-                status.update(label=f"Evaluated {len(ev.methods)} methods on {ev.filter.shoppers_evaluated} "
-                                    f"shoppers ({ev.config['elapsed_s']} s)", state="complete", expanded=False)
-            st.session_state[RESULT_KEY] = ev
+
+                def step(done: int, total: int, label: str) -> None:
+                    bar.progress(done / max(total, 1), text=label)
+
+                interactions = (read_upload(upload.name, upload.getvalue()) if upload is not None
+                                and source == UPLOAD_SOURCE else load_interactions(lab.workspace))
+                fresh = evaluate_to_workspace(lab, interactions, split=split, representations=chosen, ks=tuple(ks),
+                                              seed=int(seed), progress=step)
+                status.update(label=f"Evaluated {len(fresh.methods)} methods on {fresh.filter.shoppers_evaluated} "
+                                    f"shoppers, pool {fresh.pool_size:,} of {fresh.catalogue_size:,} catalogue SKUs"
+                                    f"{' (limited: see below)' if fresh.limited_by else ''} "
+                                    f"({fresh.config['elapsed_s']} s)", state="complete", expanded=False)
+            st.session_state[RESULT_KEY] = fresh
 
 ev = st.session_state.get(RESULT_KEY)
 if ev is not None:
     with user_errors():
         st.subheader("Results")
-        st.text(f"Candidate pool: {ev.pool_size:,} SKUs, identical for every method. Split {ev.config['split']}, "
-                f"seed {ev.seed}.\n{ev.filter.summary()}")
+        if ev.limited_by:
+            st.warning("The candidate pool is only part of the catalogue: every number below is about that part.")
+        st.text(ev.pool_note())
+        if ev.excluded:
+            st.text("Left out:\n" + "\n".join(ev.excluded_lines()))
+        st.text(f"Split {ev.config['split']}, seed {ev.seed}.\n{ev.filter.summary()}\n{ev.floors_text()}")
         st.dataframe(ev.table(), hide_index=True, width="stretch")
-        st.caption("Cells: mean [95% bootstrap CI] over shoppers. Coverage is catalogue-level (no interval). "
+        st.caption("Cells: mean [95% bootstrap CI] n=shoppers. Coverage is catalogue-level (no interval). "
                    "MRR uses the full ranking.")
         for name, t in ev.tuning.items():
             st.text(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
@@ -85,11 +101,14 @@ if ev is not None:
         if a == b:
             st.info("Pick two different methods to compare.")
         else:
-            paired = ev.paired(a, b, metric)
+            family = ev.comparisons(a, metric)
+            paired = next(p for p in family if p.b == b)
             st.metric(f"A − B on {metric_label(metric)}", f"{paired.diff.mean:+.3f}",
-                      delta={"a": "A better", "b": "B better", "tie": "no clear difference"}[paired.verdict],
-                      delta_color="off")
+                      delta=VERDICT_LABELS[paired.verdict], delta_color="off")
             st.text(paired.sentence())
+            st.caption(f"A against each of the other {len(family)} methods: one family, Holm–Bonferroni corrected "
+                       "together, so picking the best-looking B cannot manufacture a win.")
+            st.dataframe(comparison_table(family), hide_index=True, width="stretch")
 
             st.subheader("Where A and B disagree most")
             worst = ev.disagreements(a, b, metric, n=10)

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from core.represent.coverage import list_representations
 from core.represent.maps import MIN_ITEMS, Projection, colour_options, project
 from core.represent.recommend import default_representation
-from core.represent.representations import list_representations
 from ui.map_widgets import colour_label, map_figure, show_map
 from ui.state import get_lab, user_errors
 from ui.widgets import thumb_grid

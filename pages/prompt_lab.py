@@ -8,12 +8,14 @@ from core.models import FACETS
 from core.services.ab import (
     STRATEGIES,
     ProviderChoice,
-    Side,
     SideSpec,
     compare,
+    complete_sides,
     promote,
+    promotion_plan,
     provider_choices,
     recall_at_k,
+    recall_plans,
     run_ab,
     sample_items,
 )
@@ -26,22 +28,38 @@ SAVED_KEY = "pl_saved"  # ref of a just-saved version, selected on the next run
 RECALL_KEY = "pl_recall"  # (ab_id, result) of the last Recall@10 check
 
 st.title("Prompt Lab")
-st.caption("Prompts are data: every save is a new immutable version. Compare two versions (or providers) "
-           "on a sample, vote blind, check Recall@10, and promote the winner for the catalogue.")
+st.caption("Prompts are data: every save is a new immutable version in this workspace (the shipped seeds are "
+           "read-only). Compare two versions (or providers) on a sample, vote blind, check Recall@10, and promote "
+           "the winner for the catalogue.")
 lab = get_lab()
 
-versions = {}
+entries = {}
 with user_errors():
-    versions = {v.ref: v for v in lab.prompts.all_versions()}
-if not versions:
-    st.info(f"No prompt versions found under {lab.prompts.root}.")
+    entries = {e.prompt.ref: e for e in lab.prompts.entries()}
+if not entries:
+    st.info(f"No prompt versions found under {lab.prompts.seeds_dir} or {lab.workspace.prompts_dir}.")
     st.stop()
+versions = {ref: e.prompt for ref, e in entries.items()}
 refs = list(versions)
 choices = {c.name: c for c in provider_choices(lab)}
 items = lab.store.items()
 active_ref, active_provider = refs[0], lab.active_provider()
 with user_errors():  # a promoted prompt whose files were removed falls back to the first version
     active_ref = lab.active_prompt().ref
+def promotion_form(prompt_ref: str, provider: str, model: str, key: str) -> None:
+    """A run becomes active only once it covers the catalogue: show what that takes, then do it with progress."""
+    with user_errors():
+        plan = promotion_plan(lab, prompt_ref, provider, model)
+        st.text(plan.estimate())
+        consent = (st.checkbox("Send the missing items to this hosted provider", key=f"{key}_consent")
+                   if plan.to_describe and plan.hosted else True)
+        if st.button(f"Promote {plan.run}", type="primary", key=key, disabled=not consent):
+            bar = st.progress(0.0, text="describing the rest of the catalogue")
+            promoted = promote(lab, prompt_ref, provider, model, allow_hosted=consent,
+                               progress=lambda d, t, _label: bar.progress(d / max(t, 1), text=f"{d}/{t} described"))
+            st.success(f"{promoted.ref} via {plan.provider}/{plan.model} is now active for the whole catalogue.")
+
+
 edit_tab, diff_tab, ab_tab, promote_tab = st.tabs(["Prompts", "Diff", "A/B test", "Promote"])
 
 
@@ -66,12 +84,12 @@ def provider_picker(key: str, default: str, *, base_url_input: bool = True) -> t
 # --- Prompts: list, edit, save as a new version, preview -----------------------------------
 with edit_tab:
     st.dataframe(pd.DataFrame([{
-        "ref": v.ref, "facets": ", ".join(v.facets), "max words": v.max_words, "variables": ", ".join(v.variables),
-        "summary": v.summary, "created": v.created_at, "hash": v.hash,
-    } for v in versions.values()]), hide_index=True, width="stretch")
+        "ref": ref, "source": entries[ref].source, "facets": ", ".join(v.facets), "max words": v.max_words,
+        "variables": ", ".join(v.variables), "summary": v.summary, "created": v.created_at, "hash": v.hash,
+    } for ref, v in versions.items()]), hide_index=True, width="stretch")
     if (saved := st.session_state.pop(SAVED_KEY, None)) in versions:
         st.session_state["pl_edit_ref"] = saved
-        st.success(f"Saved {saved}; earlier versions are unchanged.")
+        st.success(f"Saved {saved} to {entries[saved].path.parent}; earlier versions are unchanged.")
     base = versions[st.selectbox("Version to edit", refs, key="pl_edit_ref")]
     context = lab.image_ref(items.iloc[0].to_dict()).context if len(items) else {}
     left, right = st.columns([3, 2])
@@ -149,11 +167,6 @@ with ab_tab:
             with user_errors():
                 record_vote(lab, run.side_a.run, run.side_b.run, sku, choice, left)
 
-        def make_active(side: Side) -> None:
-            with user_errors():
-                promote(lab, side.prompt.ref, side.provider, side.model)
-                st.toast(f"Active for the catalogue: {side.run}")
-
         with user_errors():
             result = compare(lab, items[items["sku"].isin(run.skus)], run.side_a, run.side_b)
             st.subheader("Per-side metrics")
@@ -174,9 +187,12 @@ with ab_tab:
             m2.caption("no decisive votes yet" if rate.rate_b is None else
                        f"95% CI {rate.ci_low:.0%}–{rate.ci_high:.0%} (Wilson) · {rate.wins_b} B / "
                        f"{rate.wins_a} A · {rate.ties} ties")
-            m3.button("Promote A", key="pl_promote_a", on_click=make_active, args=(run.side_a,))
-            m3.button("Promote B", key="pl_promote_b", on_click=make_active, args=(run.side_b,))
+            with m3.popover("Promote…"):
+                for label, side in (("A", run.side_a), ("B", run.side_b)):
+                    promotion_form(side.prompt.ref, side.provider, side.model, f"pl_promote_{label.lower()}")
 
+            if result.identical_note:
+                st.warning(result.identical_note)
             blind = st.toggle("Blind vote mode", key="pl_blind",
                               help="Sides are shuffled per item (stable for this seed): vote without knowing "
                                    "which is A.")
@@ -213,10 +229,17 @@ with ab_tab:
 
             st.subheader("Recall@10 on held-out interactions")
             if lab.workspace.interactions_csv.exists():
-                if st.button("Compute Recall@10", key="pl_recall_button"):
-                    bar = st.progress(0.0, text="evaluating")
-                    rec = recall_at_k(lab, [run.side_a.run, run.side_b.run], seed=int(seed),
-                                      progress=lambda d, t, label: bar.progress(d / max(t, 1), text=label))
+                sides = [run.side_a, run.side_b]
+                plans = recall_plans(lab, sides)
+                st.text("Scored over the whole catalogue. First:\n" + "\n".join(p.estimate() for p in plans))
+                hosted = any(p.hosted and p.to_describe for p in plans)
+                consent = (st.checkbox("Send the missing items to the hosted provider(s)", key="pl_recall_consent")
+                           if hosted else True)
+                if st.button("Compute Recall@10", key="pl_recall_button", disabled=not consent):
+                    bar = st.progress(0.0, text="describing the rest of the catalogue")
+                    tick = lambda d, t, label: bar.progress(d / max(t, 1), text=label)
+                    complete_sides(lab, sides, allow_hosted=consent, progress=tick)
+                    rec = recall_at_k(lab, [s.run for s in sides], seed=int(seed), progress=tick)
                     bar.empty()
                     st.session_state[RECALL_KEY] = (comparison, rec)
                 if (saved_recall := st.session_state.get(RECALL_KEY)) and saved_recall[0] == comparison:
@@ -237,9 +260,6 @@ with promote_tab:
     ref = st.selectbox("Prompt version", refs, key="pl_promote_prompt",
                        index=refs.index(active_ref) if active_ref in refs else 0)
     choice, model, _ = provider_picker("pl_promote", active_provider[0], base_url_input=False)
-    if st.button("Promote to active", type="primary", key="pl_promote_button"):
-        with user_errors():
-            promoted = promote(lab, ref, choice.name, model)
-            st.success(f"{promoted.ref} via {choice.label} is now active for the catalogue.")
+    promotion_form(ref, choice.name, model, "pl_promote_button")
     with user_errors():
         st.text(f"Active now: {lab.active_prompt().ref} via {'/'.join(p for p in lab.active_provider() if p)}")

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from core.represent.coverage import list_representations
 from core.represent.maps import place, project
 from core.represent.recommend import default_representation
-from core.represent.representations import list_representations
 from core.represent.shoppers import Shopper, compare_lists, persona_profile, sample_shoppers, sensitivity, simulate
 from ui.map_widgets import map_figure, show_map
 from ui.state import get_lab, user_errors

@@ -76,3 +76,14 @@ def sample_workspace(tmp_path_factory):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers as markers: integration tests load real models, servers or subprocesses (slow); browser tests drive
+    Chromium. `make test` runs everything; `pytest -m "not slow and not browser"` is the quick loop."""
+    for item in items:
+        parts = item.path.parts
+        if "integration" in parts or item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.slow)
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)

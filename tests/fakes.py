@@ -19,6 +19,10 @@ class FakeDescriber:
     """Returns queued (text, attributes) or exceptions in order; falls back to text from the item context."""
 
     provider = "fake"
+    needs_key = False
+    key_env_var = None
+    supports_batch = False
+    is_lvlm = True  # it stands in for an LVLM provider
 
     def __init__(self, responses: list[tuple[str, dict] | Exception] | None = None, model: str = "fake-1") -> None:
         self.model = model

@@ -1,17 +1,18 @@
-"""`streamlit run app.py` in a subprocess on a free loopback port, as the browser tests and the P6 bench serve it."""
+"""`vitrine app`'s launch line in a subprocess on a free loopback port, as browser tests and the P6 bench serve it."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from core.cli.app import serve_environment, streamlit_command
+from core.config import PROJECT_DIR
+
 KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL")  # served without a real LVLM
 
 
@@ -28,13 +29,10 @@ def start_app(workspace: Path, *, timeout: float = 120) -> tuple[subprocess.Pope
     development feature whose inotify queue overflows and re-walks the tree while other jobs write files).
     """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
-    env |= {"VITRINE_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = serve_environment(workspace, {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES})
     log = tempfile.NamedTemporaryFile(prefix="vitrine-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(streamlit_command(port=port), cwd=PROJECT_DIR, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:

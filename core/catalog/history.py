@@ -24,6 +24,8 @@ def restore_version(store: Store, table: str, version: int) -> int:
     if version not in known:
         raise VitrineError(f"table {table!r} has no version {version}; versions: {min(known)}..{max(known)}")
     t = store.open_table(table)
+    if t is None:
+        raise VitrineError(f"table {table!r} does not exist")
     t.restore(version)
     return t.version
 

@@ -57,8 +57,7 @@ def validate_image(data: bytes, name: str = "image") -> CleanImage:
                 raise ImageRejected(f"{name}: {w}x{h} pixels is too large (limit {MAX_PIXELS // 10**6} MP, "
                                     f"{MAX_SIDE} px per side); possible decompression bomb")
             img.load()
-            img = ImageOps.exif_transpose(img)
-            rgb = _to_rgb(img)
+            rgb = _to_rgb(ImageOps.exif_transpose(img))
     except ImageRejected:
         raise
     except UnidentifiedImageError as exc:

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import lancedb
@@ -31,6 +32,7 @@ DESCRIPTION_SCHEMA = pa.schema([
     ("prompt_name", pa.string()), ("prompt_version", pa.int32()), ("prompt_hash", pa.string()),
     ("provider", pa.string()), ("model", pa.string()),
     ("text", pa.string()), ("attributes", pa.string()),
+    ("inputs_hash", pa.string()),  # added later: older workspaces get the column (as '') on open
     ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
     ("latency_ms", pa.float64()), ("cost_usd", pa.float64()),
     ("error", pa.string()), ("created_at", pa.string()),
@@ -77,6 +79,14 @@ def with_commit_retry(fn: Callable[[], T], attempts: int = 8) -> T:
     raise AssertionError("unreachable")
 
 
+def _add_string_columns(table: lancedb.table.Table, fields: list[pa.Field]) -> None:
+    """Schema migration for additive string columns: existing rows read '' (the value before the column existed)."""
+    if any(not pa.types.is_string(f.type) for f in fields):
+        raise VitrineError(f"table {table.name!r} lacks columns {[f.name for f in fields]}; this workspace was "
+                           "written by a newer Vitrine")
+    with_commit_retry(lambda: table.add_columns({f.name: "CAST('' AS STRING)" for f in fields}))
+
+
 class Store:
     """Typed access to the workspace's LanceDB database; all writes are batched merge-inserts."""
 
@@ -93,7 +103,12 @@ class Store:
             return None
 
     def _table(self, name: str, schema: pa.Schema) -> lancedb.table.Table:
-        return self.open_table(name) or self.db.create_table(name, schema=schema, exist_ok=True)
+        table = self.open_table(name)
+        if table is None:
+            return self.db.create_table(name, schema=schema, exist_ok=True)
+        if missing := [f for f in schema if f.name not in table.schema.names]:
+            _add_string_columns(table, missing)
+        return table
 
     def upsert_rows(self, name: str, schema: pa.Schema, rows: list[dict], key: str) -> None:
         """Batched merge-insert on `key`; other core modules use this for their own tables."""
@@ -109,9 +124,11 @@ class Store:
         table = self.open_table(name)
         if table is None:
             return schema.empty_table().to_pandas()
-        if where:
-            return table.search().where(where).limit(None).to_pandas()
-        return table.to_pandas()
+        df = table.search().where(where).limit(None).to_pandas() if where else table.to_pandas()
+        for f in schema:  # a workspace written before a column was added reads it as its default
+            if f.name not in df.columns and pa.types.is_string(f.type):
+                df[f.name] = ""
+        return df
 
     def table_names(self) -> list[str]:
         return list(self.db.list_tables().tables)
@@ -145,7 +162,7 @@ class Store:
         self.set_setting("last_delete", json.dumps({"skus": skus, "versions": {t.name: t.version for t in tables}}))
         before = table.count_rows()
         for t in tables:
-            with_commit_retry(lambda t=t: t.delete(cond))
+            with_commit_retry(partial(t.delete, cond))
         return before - table.count_rows()
 
     # --- descriptions ----------------------------------------------------------------------
@@ -154,6 +171,7 @@ class Store:
             "key": d.key, "image_sha256": d.image_sha256, "prompt_name": d.prompt_name,
             "prompt_version": d.prompt_version, "prompt_hash": d.prompt_hash, "provider": d.provider,
             "model": d.model, "text": d.text, "attributes": d.attributes.model_dump_json(),
+            "inputs_hash": d.inputs_hash,
             "input_tokens": d.input_tokens, "output_tokens": d.output_tokens, "latency_ms": d.latency_ms,
             "cost_usd": d.cost_usd, "error": d.error, "created_at": now_iso(),
         } for d in descriptions]
@@ -237,7 +255,7 @@ class Store:
         counts = {}
         for name in tables if tables is not None else self.table_names():
             if (t := self.open_table(name)) is not None:
-                frags = t.stats()["fragment_stats"]  # a TypedDict at runtime in lancedb 0.40
+                frags = t.stats()["fragment_stats"]  # type: ignore[index]  # a TypedDict at runtime in lancedb 0.40
                 counts[name] = (frags["num_fragments"], frags["num_small_fragments"])
         return counts
 
@@ -247,8 +265,8 @@ class Store:
         names = list(tables) if tables is not None else self.table_names()
         before = self.fragment_counts(names)
         for name in before:
-            table = self.open_table(name)
-            with_commit_retry(lambda table=table: table.optimize(cleanup_older_than=keep_versions_for))
+            if (table := self.open_table(name)) is not None:
+                with_commit_retry(partial(table.optimize, cleanup_older_than=keep_versions_for))
         after = self.fragment_counts(before)
         return {name: (before[name][0], after[name][0]) for name in before}
 

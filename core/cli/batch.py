@@ -1,4 +1,4 @@
-"""`python -m core describe --batch`: the cost estimate first, then core.runs.prompt.run_batch with a progress bar."""
+"""`vitrine describe --batch`: the cost estimate first, then core.runs.prompt.run_batch with a progress bar."""
 
 from __future__ import annotations
 

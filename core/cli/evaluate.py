@@ -1,4 +1,4 @@
-"""`python -m core evaluate ...`: fair offline evaluation from the command line (wired in by core/cli.py)."""
+"""`vitrine evaluate ...`: fair offline evaluation from the command line (wired in by core/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tqdm import tqdm
 from core.catalog.interactions import load_interactions
 from core.cli.output import print_table
 from core.evaluation.metrics import metric_label
-from core.evaluation.report import evaluate_to_workspace, paired_lines
+from core.evaluation.report import evaluate_to_workspace, pool_lines, report_comparisons
 from core.evaluation.splits import SPLITS
 from core.lab import Lab
 
@@ -43,23 +43,26 @@ def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> None:
                                    seed=args.seed, min_interactions=args.min_interactions, progress=update)
     finally:
         bar.close()
+    family = report_comparisons(ev)
     if args.json:
-        print(json.dumps(ev.to_dict(per_user=False) | {"reports": ev.report_paths}, indent=2, default=float))
+        print(json.dumps(ev.to_dict(per_user=False) | {"comparisons": [p.as_dict() for p in family],
+                                                        "reports": ev.report_paths}, indent=2, default=float))
         return
+    print("\n".join(pool_lines(ev)))
     print(f"{interactions.summary()} from {interactions.source}")
     print(f"split {ev.config['split']}, seed {ev.seed}; {ev.filter.summary()}")
-    print(f"candidate pool: {ev.pool_size:,} SKUs, the same for every method; history excluded from rankings\n")
+    print(f"history excluded from rankings; {ev.floors_text()}\n")
     for k in ev.config["ks"]:
-        metrics = [f"recall@{k}", f"ndcg@{k}", f"hitrate@{k}", f"coverage@{k}"]
+        metrics = [m for m in ev.metrics if m.endswith(f"@{k}")]
         table = ev.table(metrics).rename(columns={m: metric_label(m) for m in metrics})
-        print(f"K = {k}: mean [95% bootstrap CI]")
+        print(f"K = {k}: mean [95% bootstrap CI] n=shoppers")
         print_table(table.to_dict("records"), list(table.columns))
         print()
     table = ev.table(["mrr"]).rename(columns={"mrr": "MRR"})
     print_table(table.to_dict("records"), list(table.columns))
-    print()
-    for line in paired_lines(ev):
-        print(line)
+    print(f"\nPaired comparisons on {metric_label(ev.primary_metric)} (one family of {len(family)}, Holm-corrected):")
+    for p in family:
+        print(f"- {p.sentence()}")
     for name, t in ev.tuning.items():
         print(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
     print(f"\nreports: {', '.join(ev.report_paths)}")
@@ -80,7 +83,9 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction, common_parent: 
                         "given (the MMRec file's own labels)")
     p.add_argument("--representations", default="all",
                    help="a,b,... or all: random, popularity, stored names (title, visual, PROMPT@vN/PROVIDER/"
-                        "MODEL), concat:A+B, mean:A+B, weighted:A+B")
+                        "MODEL), concat:A+B, mean:A+B, weighted:A+B. 'all' compares the representations covering "
+                        "the whole catalogue and lists partial ones with their coverage; name a partial one to "
+                        "compare it on the overlap (refused below 50 SKUs or 20 shoppers)")
     p.add_argument("--k", type=_ints, default=(5, 10, 20), help="cut-offs, e.g. 5,10,20")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, tie order, random baseline, bootstrap")
     p.add_argument("--min-interactions", type=int, default=3,

@@ -1,4 +1,4 @@
-"""`python -m core ...`: the command-line contract (see README); errors go to stderr, exit code 2."""
+"""`vitrine ...` (also `python -m core`): the command-line contract (see README); errors go to stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import json
 import sys
 from pathlib import Path
 
+from core import __version__
+from core.cli.app import add_app_command
 from core.cli.evaluate import add_evaluate_command
 from core.cli.output import print_table, progress_bar
+from core.cli.prompt import add_prompt_command
 from core.errors import VitrineError
 from core.lab import Lab, open_lab
 from core.runs.prompt import run_prompt
+from core.workspace import resolve_workspace
 
 
 def _print_recs(recs: list, as_json: bool) -> None:
@@ -47,12 +51,14 @@ def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
         if v.status == "rejected":
             print(f"rejected: {v.reason}", file=sys.stderr)
     print(f"ingest: {report.summary()}")
-    if report.accepted and "title" in set(lab.store.representations()["name"]):
-        from core.represent.representations import build_title
-
-        build_title(lab)  # keep the text baseline in step; description runs need `describe`
     if report.accepted == 0 and report.count("duplicate") == 0:
         raise VitrineError("no image was ingested")
+    from core.services.sync import keep_in_step, plan_sync
+
+    print(f"in step: {', '.join(keep_in_step(lab))}")
+    plan = plan_sync(lab)
+    if plan.to_describe:  # queued, never silently skipped
+        print(f"queued: {plan.estimate()}; run `vitrine sync` to describe them")
 
 
 def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
@@ -75,13 +81,47 @@ def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
 
 
 def cmd_representations(lab: Lab, args: argparse.Namespace) -> None:
-    from core.represent.representations import list_representations
+    from core.represent.coverage import list_representations
 
-    rows = list_representations(lab)[["name", "kind", "dim", "count", "encoder", "updated_at"]].to_dict("records")
+    columns = ["name", "kind", "dim", "count", "catalogue", "coverage", "stale", "missing", "encoder", "updated_at"]
+    rows = list_representations(lab)[columns].to_dict("records")
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, default=_plain))
     else:
-        print_table(rows, ["name", "kind", "dim", "count", "encoder", "updated_at"])
+        print_table(rows, columns)
+
+
+def cmd_sync(lab: Lab, args: argparse.Namespace) -> None:
+    from core.services.sync import plan_sync, sync
+
+    print(f"plan: {plan_sync(lab).estimate()}")
+    update, close = progress_bar("sync")
+    try:
+        report = sync(lab, allow_hosted=args.yes, progress=update)
+    finally:
+        close()
+    for line in report.lines():
+        print(line)
+
+
+def cmd_show(lab: Lab, args: argparse.Namespace) -> None:
+    from core.services.item_view import show_item
+
+    shown = show_item(lab, args.sku)
+    if args.json:
+        print(json.dumps(shown, indent=2, default=_plain))
+        return
+    for key, value in shown["item"].items():
+        print(f"{key}: {value}")
+    for rep in shown["representations"]:
+        print(f"\n[{rep['state']}] {rep['name']}")
+        if desc := rep.get("description"):
+            print(f"  {'edited: ' if desc['edited'] else ''}{desc['text'] or desc['error']}")
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and other leftovers as plain JSON values."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def cmd_recommend(lab: Lab, args: argparse.Namespace) -> None:
@@ -130,8 +170,22 @@ def cmd_maps_warmup(_lab: None, _args: argparse.Namespace) -> None:
     print("map kernels compiled and cached")
 
 
+READ_COMMANDS = ("representations", "recommend", "search", "show", "history", "restore", "evaluate", "sync")
+
+
+def _lab(args: argparse.Namespace) -> Lab:
+    """A command that reads a catalogue refuses a workspace that isn't there, instead of creating an empty one and
+    printing a normal-looking, empty report."""
+    workspace = resolve_workspace(args.workspace)
+    if getattr(args, "reads", False) and not workspace.exists():
+        raise VitrineError(f"no workspace at {workspace.root}: check --workspace (or $VITRINE_WORKSPACE), or "
+                           "create one with `vitrine ingest` or `vitrine sample`")
+    return open_lab(workspace)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Vitrine merchandising lab")
+    parser = argparse.ArgumentParser(prog="vitrine", description="Vitrine merchandising lab")
+    parser.add_argument("--version", action="version", version=f"vitrine {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", help="workspace folder (default: $VITRINE_WORKSPACE or ./workspace)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,9 +212,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="with --batch: submit and return without polling")
     p.set_defaults(fn=cmd_describe)
 
-    p = sub.add_parser("representations", parents=[common], help="list representations with counts")
+    p = sub.add_parser("representations", parents=[common],
+                       help="list representations with their coverage of the catalogue (count, stale, missing)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_representations)
+
+    p = sub.add_parser("sync", parents=[common], help="bring title, visual and the active description run to "
+                                                       "full, fresh coverage (estimate first)")
+    p.add_argument("--yes", action="store_true", help="allow calls to a hosted (possibly paid) provider")
+    p.set_defaults(fn=cmd_sync)
+
+    p = sub.add_parser("show", parents=[common], help="one item: each representation's freshness and description")
+    p.add_argument("sku")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_show)
 
     for name, fn, helptext in (("recommend", cmd_recommend, "recommend for a history of SKUs"),
                                ("search", cmd_search, "free-text search over descriptions")):
@@ -188,14 +253,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_maps_warmup, needs_lab=False)
 
     add_evaluate_command(sub, common)
+    add_prompt_command(sub, common)
+    add_app_command(sub)
+    for name in READ_COMMANDS:
+        sub.choices[name].set_defaults(reads=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.fn(open_lab(args.workspace) if getattr(args, "needs_lab", True) else None, args)
+        code = args.fn(_lab(args) if getattr(args, "needs_lab", True) else None, args)
     except (VitrineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0

@@ -18,10 +18,14 @@ def provider_label(name: str) -> str:
     return base.LABELS.get(name, name)
 
 
-def get_describer(name: str, **options: object) -> Describer:
-    """Build a provider by name; options (model, base_url, api_key, ...) go to its constructor."""
+def provider_class(name: str) -> type[Describer]:
+    """The registered class: its capabilities (needs_key, key_env_var, supports_batch, is_lvlm) without building it."""
     try:
-        factory = base.REGISTRY[name]
+        return base.REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown provider {name!r}; choose one of: {', '.join(base.REGISTRY)}") from None
-    return factory(**{k: v for k, v in options.items() if v not in (None, "")})
+
+
+def get_describer(name: str, **options: object) -> Describer:
+    """Build a provider by name; options (model, base_url, api_key, ...) go to its constructor."""
+    return provider_class(name)(**{k: v for k, v in options.items() if v not in (None, "")})

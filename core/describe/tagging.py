@@ -294,6 +294,11 @@ def _kmeans(points: np.ndarray, weights: np.ndarray, k: int, iterations: int = 1
     return centres, labels
 
 
+def _rgb(mean: np.ndarray) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in mean)
+    return r, g, b
+
+
 def dominant_colours(rgb: np.ndarray, mask: np.ndarray | None = None, k: int = 4, *,
                      lab: np.ndarray | None = None) -> list[NamedColour]:
     """Named colours of the (foreground, centre-weighted) pixels, largest share first; clusters are named.
@@ -311,7 +316,7 @@ def dominant_colours(rgb: np.ndarray, mask: np.ndarray | None = None, k: int = 4
     shares = {name: w[m].sum() / w.sum() for name, m in members.items()}
     colours = [
         NamedColour(name, round(float(shares[name]), 4),
-                    tuple(int(v) for v in np.average(pixels[m], axis=0, weights=w[m])))
+                    _rgb(np.average(pixels[m], axis=0, weights=w[m])))
         for name, m in members.items() if shares[name] >= MIN_COLOUR_SHARE
     ]
     return sorted(colours, key=lambda c: -c.share)

@@ -14,15 +14,14 @@ from typing import Protocol
 import numpy as np
 
 from core.errors import EvaluationError
+from core.evaluation.coverage import CatalogueCoverage, Coverage, catalogue_coverage
 from core.lab import Lab
 from core.nets.encoders import normalise
 from core.represent.recommend import Matrix, default_representation, profile_vector
-from core.represent.representations import list_representations
 
 RANDOM, POPULARITY = "random", "popularity"
 FUSIONS = ("concat", "mean", "weighted")
 WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
-KIND_ORDER = {"title": 0, "visual": 1, "description": 2}
 
 
 @dataclass(frozen=True)
@@ -65,24 +64,42 @@ def stored_names(specs: list[Spec]) -> list[str]:
     return list(dict.fromkeys(p for s in specs if s.kind not in (RANDOM, POPULARITY) for p in s.parts))
 
 
-def default_specs(lab: Lab) -> list[str]:
-    """'all': both trivial baselines, every representation with vectors, and the three fusions of one pair.
+def _fusions(lab: Lab, cov: CatalogueCoverage, names: list[str]) -> list[str]:
+    """The three fusions of one pair: the default description run with `visual` (the paper's fusion), else `title`."""
+    reg = cov.registry
+    descriptions = [n for n in reg.loc[reg["kind"] == "description", "name"] if n in names]
+    partner = next((n for n in ("visual", "title") if n in names), None)
+    if not descriptions or not partner:
+        return []
+    preferred = default_representation(lab)
+    lead = preferred if preferred in descriptions else descriptions[0]
+    return [f"{kind}:{lead}+{partner}" for kind in FUSIONS]
 
-    The pair is the default description run with `visual` (the paper's fusion), else with `title`.
-    """
-    reps = list_representations(lab)
-    reps = reps[reps["count"] > 0]
-    reps = reps.assign(order=reps["kind"].map(KIND_ORDER).fillna(3)).sort_values(["order", "name"])
-    names = reps["name"].tolist()
-    specs = [RANDOM, POPULARITY, *names]
-    descriptions = reps.loc[reps["kind"] == "description", "name"].tolist()
-    if descriptions:
-        preferred = default_representation(lab)
-        lead = preferred if preferred in descriptions else descriptions[0]
-        partner = next((n for n in ("visual", "title") if n in names), None)
-        if partner:
-            specs += [f"{kind}:{lead}+{partner}" for kind in FUSIONS]
-    return specs
+
+@dataclass(frozen=True)
+class Choices:
+    """What the Evaluation form offers: everything with vectors, preselecting only full-coverage methods."""
+
+    options: list[str]
+    defaults: list[str]  # = default_specs(lab)
+    excluded: list[Coverage]  # partial representations: offered, never preselected
+    catalogue: int  # catalogue SKUs
+
+
+def evaluation_choices(lab: Lab) -> Choices:
+    """Both trivial baselines, every representation covering the WHOLE catalogue and the fusions of one pair of
+    those are preselected; a partial representation (a 12-item A/B sample run) is offered but never preselected,
+    because comparing it shrinks the shared pool to its overlap for every method."""
+    cov = catalogue_coverage(lab)
+    full = [c.name for c in cov.all() if c.full]
+    partial = [c for c in cov.all() if not c.full]
+    defaults = [RANDOM, POPULARITY, *full, *_fusions(lab, cov, full)]
+    return Choices(defaults + [c.name for c in partial], defaults, partial, len(cov.catalogue))
+
+
+def default_specs(lab: Lab) -> list[str]:
+    """'all': random, popularity, full-coverage representations and their default fusions (evaluation_choices)."""
+    return evaluation_choices(lab).defaults
 
 
 def pool_matrix(m: Matrix, pool: list[str]) -> Matrix:

@@ -1,4 +1,4 @@
-"""Ranking metrics over full candidate rankings: Recall@K, NDCG@K, HitRate@K, MRR and coverage@K.
+"""Ranking metrics over full candidate rankings: Recall@K, Precision@K, NDCG@K, MAP@K, HitRate@K, MRR, coverage@K.
 
 Conventions (tested against hand-computed cases in tests/unit/test_eval_metrics.py):
 - Ranks are 1-based among the shopper's candidates: the pool minus their history (history never ranks).
@@ -7,9 +7,11 @@ Conventions (tested against hand-computed cases in tests/unit/test_eval_metrics.
   representation, so ties are broken at random, identically for all methods, and reproducibly per seed.
   Rounding first matters: BLAS computes two identical item rows with different kernels depending on their
   position and the thread count, so exact ties would otherwise be decided by last-bit float noise.
-- Recall@K = hits in the top K / number of test items; HitRate@K = 1 if any hit; NDCG@K uses binary gains
-  with the ideal DCG of min(#test items, K) hits; MRR = 1 / rank of the best-ranked test item over the full
-  ranking (no cut-off). K larger than the candidate list simply counts every candidate.
+- Recall@K = hits in the top K / number of test items; Precision@K = hits in the top K / K (always K, even when
+  the shopper has fewer test items or candidates); HitRate@K = 1 if any hit; NDCG@K uses binary gains with the
+  ideal DCG of min(#test items, K) hits; MAP@K = mean over shoppers of AP@K = (1 / min(#test items, K)) ·
+  Σ over hits at rank r ≤ K of (hits at ranks ≤ r) / r; MRR = 1 / rank of the best-ranked test item over the
+  full ranking (no cut-off). K larger than the candidate list simply counts every candidate.
 - Coverage@K = distinct pool items appearing in any shopper's top K / pool size.
 """
 
@@ -19,10 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-PER_USER = ("recall", "ndcg", "hitrate")
+PER_USER = ("recall", "precision", "ndcg", "map", "hitrate")
 TIE_DECIMALS = 9  # scores closer than this are the same score (float64 scoring noise is ~1e-16)
-LABELS = {"recall": "Recall", "ndcg": "NDCG", "hitrate": "HitRate", "mrr": "MRR", "coverage": "Coverage",
-          "precision": "Precision"}
+LABELS = {"recall": "Recall", "precision": "Precision", "ndcg": "NDCG", "map": "MAP", "hitrate": "HitRate",
+          "mrr": "MRR", "coverage": "Coverage"}
 
 
 def metric_names(ks: Sequence[int]) -> list[str]:
@@ -66,12 +68,16 @@ def target_ranks(order: np.ndarray, targets: Sequence[np.ndarray], n_candidates:
 
 
 def user_metrics(ranks: Sequence[np.ndarray], ks: Sequence[int]) -> dict[str, np.ndarray]:
-    """Per-shopper Recall/NDCG/HitRate@K and MRR from the targets' 1-based ranks."""
+    """Per-shopper Recall/Precision/NDCG/MAP/HitRate@K and MRR from the targets' 1-based ranks."""
     rows, r = _flat(ranks)
     n = np.fromiter((len(x) for x in ranks), dtype=np.int64, count=len(ranks))
     if (n == 0).any():
         raise ValueError("every shopper needs at least one test item")
     users = len(ranks)
+    order = np.lexsort((r, rows))  # each shopper's ranks, best first
+    rows, r = rows[order], r[order]
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    found = np.arange(len(r)) - np.repeat(starts, n) + 1  # test items ranked at or above this one (ranks distinct)
     out: dict[str, np.ndarray] = {}
     for k in ks:
         hit = r <= k
@@ -79,7 +85,9 @@ def user_metrics(ranks: Sequence[np.ndarray], ks: Sequence[int]) -> dict[str, np
         dcg = np.bincount(rows, weights=hit / np.log2(r + 1.0), minlength=users)
         ideal = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))[np.minimum(n, k) - 1]
         out[f"recall@{k}"] = hits / n
+        out[f"precision@{k}"] = hits / k
         out[f"ndcg@{k}"] = dcg / ideal
+        out[f"map@{k}"] = np.bincount(rows, weights=hit * found / r, minlength=users) / np.minimum(n, k)
         out[f"hitrate@{k}"] = (hits > 0).astype(float)
     best = np.full(users, np.iinfo(np.int64).max)
     np.minimum.at(best, rows, r)

@@ -14,11 +14,11 @@ def neighbour_precision(matrix: Matrix, labels: Sequence[str], k: int = 10) -> n
     """Per item (rows of `matrix`, labels aligned to them): share of its k nearest other items with its label."""
     if len(labels) != len(matrix.skus):
         raise ValueError("one label per matrix row")
-    labels = np.asarray(labels, dtype=object)
-    out = np.empty(len(labels))
-    for row in range(len(labels)):
+    names = np.asarray(labels, dtype=object)
+    out = np.empty(len(names))
+    for row in range(len(names)):
         idx, _ = top_k(matrix.vectors, matrix.vectors[row], k, [row])
-        out[row] = float((labels[idx] == labels[row]).mean()) if len(idx) else 0.0
+        out[row] = float((names[idx] == names[row]).mean()) if len(idx) else 0.0
     return out
 
 

@@ -1,10 +1,12 @@
 """evaluate(): every compared method ranks the same candidate pool for the same shoppers, history excluded.
 
-Order of work: resolve the methods; load their vectors; the pool = SKUs with vectors in every compared
-representation, ordered by a seeded permutation (that order breaks score ties, identically for all);
-split the log within the pool; tune weighted fusions on the validation phase; rank the test phase for
-each method; bootstrap every per-shopper mean. All randomness comes from `seed` through fixed streams:
-[seed, 1] split, [seed, 2] tie order, [seed, 3] random baseline, [seed, 4] bootstrap.
+Order of work: resolve the methods ("all" = full-coverage ones only, see baselines.evaluation_choices); load
+their vectors; the pool = SKUs with vectors in every compared representation, ordered by a seeded permutation
+(that order breaks score ties, identically for all); refuse a pool below `min_pool_items`; split the log
+within the pool; refuse fewer than `min_shoppers` evaluated shoppers; tune weighted fusions on the validation
+phase; rank the test phase for each method; bootstrap every per-shopper mean. All randomness comes from
+`seed` through fixed streams: [seed, 1] split, [seed, 2] tie order, [seed, 3] random baseline, [seed, 4]
+bootstrap, [seed, 5] the permutation test behind verdicts.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from core.evaluation.baselines import (
     pool_matrix,
     stored_names,
 )
-from core.evaluation.bootstrap import N_RESAMPLES, bootstrap_ci
+from core.evaluation.bootstrap import MIN_VERDICT_SHOPPERS, N_RESAMPLES, bootstrap_ci
+from core.evaluation.coverage import Coverage, catalogue_coverage
 from core.evaluation.metrics import (
     TIE_DECIMALS,
     covered_items,
@@ -51,22 +54,41 @@ from core.represent.recommend import Matrix, load_matrix
 
 DEFAULT_KS = (5, 10, 20)
 BATCH_CELLS = 2_000_000  # shoppers × pool scores ranked at once (a few arrays of this size live together)
-SEED_STREAMS = {"split": 1, "tie_order": 2, "random_baseline": 3, "bootstrap": 4}
+SEED_STREAMS = {"split": 1, "tie_order": 2, "random_baseline": 3, "bootstrap": 4, "permutation": 5}
+MIN_POOL_ITEMS = 50
+"""Smallest candidate pool compared: below it K = 10 or 20 ranks a large share of every shopper's candidates, so
+every method, random included, "finds" the held-out items (9 SKUs gave Recall@10 = 1.000 for all)."""
+MIN_SHOPPERS = 20
+"""Fewest evaluated shoppers compared: below it one shopper moves a mean of 0/1 hits by 5 points or more."""
 TIE_RULE = (f"scores equal to {TIE_DECIMALS} decimals are ties, broken by a seeded random order of the pool "
             "(numpy PCG64 stream [seed, 2]), the same order for every method")
 
 
 def evaluate(lab: Lab, interactions: Interactions, *, split: str = "loo",
              representations: str | Sequence[str] = "all", ks: Sequence[int] = DEFAULT_KS, seed: int = 0,
-             min_interactions: int = 3, n_resamples: int = N_RESAMPLES,
+             min_interactions: int = 3, n_resamples: int = N_RESAMPLES, min_pool_items: int = MIN_POOL_ITEMS,
+             min_shoppers: int = MIN_SHOPPERS, min_verdict_shoppers: int = MIN_VERDICT_SHOPPERS,
              progress: Progress | None = None) -> Evaluation:
-    """Compare methods fairly on one interaction log; see the module docstring for the protocol."""
+    """Compare methods fairly on one interaction log; see the module docstring for the protocol.
+
+    The floors default to the documented MIN_POOL_ITEMS, MIN_SHOPPERS and MIN_VERDICT_SHOPPERS (EVALUATION.md);
+    lower them only on purpose (tests on tiny fixtures): the result records the floors it ran under.
+    """
     started = time.perf_counter()
     ks = _check_ks(ks)
     specs = parse_specs(default_specs(lab) if representations == "all" else list(representations))
     matrices = {name: load_matrix(lab, name) for name in stored_names(specs)}
+    cov = catalogue_coverage(lab)
+    coverage = [cov.of(name) for name in matrices]
+    excluded = [c for c in cov.all() if not c.full and c.name not in matrices]
     pool = _pool(lab, matrices, interactions, seed)
+    _check_pool(len(pool), len(cov.catalogue), [c for c in coverage if not c.full], min_pool_items)
     cut = split_interactions(interactions, split, pool, seed=seed, min_interactions=min_interactions)
+    if cut.filter.shoppers_evaluated < min_shoppers:
+        raise EvaluationError(
+            f"only {cut.filter.shoppers_evaluated} shoppers can be evaluated ({cut.filter.summary()}); comparing "
+            f"methods needs at least {min_shoppers} (MIN_SHOPPERS): with fewer, one shopper moves a mean by 5 "
+            "points or more. Use a longer interaction log or a split that keeps more shoppers.")
     pooled = {name: pool_matrix(m, pool) for name, m in matrices.items()}
     index = {sku: i for i, sku in enumerate(pool)}
     train = cut.frame.loc[cut.frame["part"] == "train", "sku"].map(index)
@@ -91,13 +113,16 @@ def evaluate(lab: Lab, interactions: Interactions, *, split: str = "loo",
     config = {
         "split": split, "seed": seed, "seed_streams": SEED_STREAMS, "ks": list(ks), "methods": methods,
         "min_interactions": min_interactions, "n_resamples": n_resamples, "confidence": 0.95,
+        "floors": {"min_pool_items": min_pool_items, "min_shoppers": min_shoppers,
+                   "min_verdict_shoppers": min_verdict_shoppers},
         "tie_rule": TIE_RULE, "source": interactions.source, "workspace": str(lab.workspace.root),
         "test_history": "train + valid items (all excluded from the ranking)",
         "created_at": now_iso(),
     }
     evaluation = Evaluation(
         config=config, pool_size=len(pool), representation_sizes={n: len(m.skus) for n, m in matrices.items()},
-        filter=cut.filter, parts=cut.counts(), methods=methods, metrics=metric_names(ks), per_user=per_user,
+        catalogue_size=len(cov.catalogue) or len(pool), coverage=coverage, excluded=excluded, filter=cut.filter,
+        parts=cut.counts(), methods=methods, metrics=metric_names(ks), per_user=per_user,
         summary=_summary(per_method, methods, ks, len(test), seed, n_resamples), tuning=tuning)
     evaluation.config["elapsed_s"] = round(time.perf_counter() - started, 2)
     return evaluation
@@ -128,6 +153,20 @@ def _pool(lab: Lab, matrices: dict[str, Matrix], interactions: Interactions, see
     return [ordered[i] for i in np.random.default_rng([seed, SEED_STREAMS["tie_order"]]).permutation(len(ordered))]
 
 
+def _check_pool(pool: int, catalogue: int, limited_by: list[Coverage], floor: int) -> None:
+    """Refuse to compare on a pool below the floor, naming the representations that shrank it."""
+    if pool >= floor:
+        return
+    where = f" (of {catalogue:,} in the catalogue)" if catalogue else ""
+    limited = f", limited by {'; '.join(c.text() for c in limited_by)}" if limited_by else ""
+    fix = (f"Describe the rest of the catalogue with {' and '.join(c.name for c in limited_by)}, or leave "
+           f"{'it' if len(limited_by) == 1 else 'them'} out." if limited_by else "Add items to the catalogue.")
+    raise EvaluationError(
+        f"the candidate pool has {pool:,} SKUs{where}{limited}; comparing methods needs at least {floor} "
+        f"(MIN_POOL_ITEMS): on a smaller pool K = 10 or 20 covers most candidates and every method, random "
+        f"included, finds the held-out items. {fix}")
+
+
 def _scorer(spec: Spec, pooled: dict[str, Matrix], counts: np.ndarray, seed: int, weight: float | None) -> Scorer:
     if spec.kind == RANDOM:
         return RandomScores(len(counts), seed)
@@ -138,7 +177,7 @@ def _scorer(spec: Spec, pooled: dict[str, Matrix], counts: np.ndarray, seed: int
     a, b = (pooled[p] for p in spec.parts)
     if spec.kind == "concat":
         return VectorScorer(concat_matrix(a, b))
-    return ScoreFusion(VectorScorer(a), VectorScorer(b), 0.5 if spec.kind == "mean" else float(weight))
+    return ScoreFusion(VectorScorer(a), VectorScorer(b), 0.5 if spec.kind == "mean" or weight is None else weight)
 
 
 def _tune(spec: Spec, pooled: dict[str, Matrix], valid: Phase, index: dict[str, int],

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from core.catalog.interactions import Interactions
-from core.evaluation.bootstrap import N_RESAMPLES
+from core.evaluation.bootstrap import MIN_VERDICT_SHOPPERS, N_RESAMPLES, Paired
 from core.evaluation.metrics import metric_label
-from core.evaluation.protocol import DEFAULT_KS, evaluate
+from core.evaluation.protocol import DEFAULT_KS, MIN_POOL_ITEMS, MIN_SHOPPERS, evaluate
 from core.evaluation.result import Evaluation
 from core.evaluation.splits import SPLIT_HELP
 from core.lab import Lab
@@ -30,42 +30,57 @@ def _md_table(rows: list[dict], columns: list[str]) -> list[str]:
 
 
 def results_tables(ev: Evaluation) -> list[str]:
-    """Markdown tables: one per K (Recall, NDCG, HitRate with 95% CI, coverage), then MRR."""
+    """Markdown tables: one per K (Recall, Precision, NDCG, MAP, HitRate with 95% CI and n; coverage), then MRR."""
     lines: list[str] = []
     for k in ev.config["ks"]:
-        metrics = [f"recall@{k}", f"ndcg@{k}", f"hitrate@{k}", f"coverage@{k}"]
+        metrics = [m for m in ev.metrics if m.endswith(f"@{k}")]
         table = ev.table(metrics).rename(columns={m: metric_label(m) for m in metrics})
-        lines += [f"**K = {k}** (mean [95% bootstrap CI]; coverage is catalogue-level, no interval)", "",
+        lines += [f"**K = {k}** (mean [95% bootstrap CI] n=shoppers; coverage is catalogue-level, no interval)", "",
                   *_md_table(table.to_dict("records"), list(table.columns)), ""]
     table = ev.table(["mrr"]).rename(columns={"mrr": "MRR (full ranking)"})
     lines += _md_table(table.to_dict("records"), list(table.columns))
     return lines
 
 
-def paired_lines(ev: Evaluation, against: str | None = None) -> list[str]:
-    """Each method against one reference (default: the best on the primary metric), paired bootstrap."""
+def report_comparisons(ev: Evaluation, against: str | None = None) -> list[Paired]:
+    """The report's family: every method against one reference (default: the best on the primary metric)."""
     metric = ev.primary_metric
     ref = against or max(ev.methods, key=lambda m: ev.estimate(m, metric).mean)
-    return [f"- {ev.paired(ref, m, metric).sentence()}" for m in ev.methods if m != ref]
+    return ev.comparisons(ref, metric)
+
+
+def paired_lines(ev: Evaluation, against: str | None = None) -> list[str]:
+    """The report's family as sentences, each with n, p and the Holm-adjusted p across the family."""
+    return [f"- {p.sentence()}" for p in report_comparisons(ev, against)]
+
+
+def pool_lines(ev: Evaluation) -> list[str]:
+    """What the numbers are about: the pool against the catalogue, what limited it, what was left out."""
+    return [ev.pool_note(), *(f"Left out: {line}" for line in ev.excluded_lines())]
 
 
 def to_markdown(ev: Evaluation) -> str:
     c, f = ev.config, ev.filter
     sizes = ", ".join(f"{n}: {s:,}" for n, s in ev.representation_sizes.items()) or "no stored representation"
+    family = report_comparisons(ev)
     lines = [
         f"# Evaluation report ({c['created_at']})", "",
+        f"**{ev.pool_note()}**", "",
+        *(f"- Left out: {line}" for line in ev.excluded_lines()),
         f"- Interactions: `{c['source']}`",
         f"- Split: **{c['split']}** ({SPLIT_HELP[c['split']]}), seed **{c['seed']}** "
         f"(streams {c['seed_streams']})",
-        f"- Candidate pool: **{ev.pool_size:,} SKUs**, identical for every method (SKUs with vectors in all "
-        f"compared representations; vectors per representation: {sizes})",
+        f"- Candidate pool: **{ev.pool_size:,} SKUs** of {ev.catalogue_size:,} in the catalogue, identical for "
+        f"every method (SKUs with vectors in all compared representations; vectors per representation: {sizes})",
         f"- History: {c['test_history']}; {c['tie_rule']}",
         f"- Filter: {f.summary()}",
         f"- Parts after filtering: {ev.parts}",
         f"- Bootstrap: {c['n_resamples']} resamples of shoppers, 95% percentile intervals",
+        f"- Verdicts: {ev.floors_text()}",
         "",
         "## Results", "", *results_tables(ev), "",
-        f"## Paired comparisons ({metric_label(ev.primary_metric)})", "", *paired_lines(ev), "",
+        f"## Paired comparisons ({metric_label(ev.primary_metric)}; one family of {len(family)}, Holm-corrected)",
+        "", *(f"- {p.sentence()}" for p in family), "",
     ]
     if ev.tuning:
         lines += ["## Fusion weights (tuned on the validation split only)", ""]
@@ -74,7 +89,7 @@ def to_markdown(ev: Evaluation) -> str:
                          + (f" ({t['note']})" if "note" in t else f" over {t['validation_shoppers']} shoppers; "
                             f"grid {t['grid']}"))
         lines.append("")
-    lines.append(f"Reproduce: `python -m core evaluate --workspace {c['workspace']} --split {c['split']} "
+    lines.append(f"Reproduce: `vitrine evaluate --workspace {c['workspace']} --split {c['split']} "
                  f"--seed {c['seed']} --k {','.join(map(str, c['ks']))} --representations "
                  f"'{','.join(ev.methods)}'` (interactions: {c['source']})")
     return "\n".join(lines) + "\n"
@@ -90,7 +105,8 @@ def write_report(ev: Evaluation, folder: Path) -> list[Path]:
         if not md.exists() and not js.exists():
             break
     md.write_text(to_markdown(ev), encoding="utf-8")
-    js.write_text(json.dumps(ev.to_dict(), indent=1, default=float), encoding="utf-8")
+    data = ev.to_dict() | {"comparisons": [p.as_dict() for p in report_comparisons(ev)]}
+    js.write_text(json.dumps(data, indent=1, default=float), encoding="utf-8")
     ev.report_paths = [str(md), str(js)]
     return [md, js]
 
@@ -98,10 +114,13 @@ def write_report(ev: Evaluation, folder: Path) -> list[Path]:
 def evaluate_to_workspace(lab: Lab, interactions: Interactions, *, split: str = "loo",
                           representations: str | list[str] = "all", ks: tuple[int, ...] = DEFAULT_KS,
                           seed: int = 0, min_interactions: int = 3, n_resamples: int = N_RESAMPLES,
+                          min_pool_items: int = MIN_POOL_ITEMS, min_shoppers: int = MIN_SHOPPERS,
+                          min_verdict_shoppers: int = MIN_VERDICT_SHOPPERS,
                           progress: Progress | None = None) -> Evaluation:
     """evaluate() and write its Markdown + JSON report into <workspace>/reports (CLI and page share this)."""
     ev = evaluate(lab, interactions, split=split, representations=representations, ks=ks, seed=seed,
-                  min_interactions=min_interactions, n_resamples=n_resamples, progress=progress)
+                  min_interactions=min_interactions, n_resamples=n_resamples, min_pool_items=min_pool_items,
+                  min_shoppers=min_shoppers, min_verdict_shoppers=min_verdict_shoppers, progress=progress)
     write_report(ev, lab.workspace.reports_dir)
     return ev
 

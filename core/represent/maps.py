@@ -19,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -169,7 +170,7 @@ def _identity(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist:
     return m, params, lab.workspace.root / "maps", cache_key(m, **params)
 
 
-def _fit_and_write(folder: Path, key: str, skus: list[str], vectors: np.ndarray, **params: object) -> Fit:
+def _fit_and_write(folder: Path, key: str, skus: list[str], vectors: np.ndarray, **params: Any) -> Fit:
     """Fit and store a map (also the body of prefit's worker process)."""
     fit = Fit(skus, _fit(vectors, **params))
     _write(folder, key, fit)

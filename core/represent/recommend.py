@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
 import json
+import sys
 import threading
-from collections.abc import Callable
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,15 +19,114 @@ import numpy as np
 from lancedb.background_loop import LOOP
 
 from core.catalog.store import table_slug
+from core.config import settings
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import FACETS
 from core.nets.encoders import normalise
 from core.represent import ann
 
-_CACHE: dict[tuple[str, str], tuple[int, list[str], np.ndarray, dict[str, int], bool]] = {}
-_MEMO: dict[tuple, tuple[tuple[int, ...], Any]] = {}
-_CACHE_LOCK = threading.Lock()
+# What matrices and memoised values may hold between requests; one 1M-item 384-d representation is ~1.5 GB of
+# vectors plus ~0.2 GB of SKU list and index, so the default keeps one such and some small ones.
+# VITRINE_MATRIX_CACHE_MB (core.config.Settings.matrix_cache_bytes) overrides it.
+MATRIX_CACHE_BYTES = 2 << 30
+SIZE_SAMPLE = 64  # items of a list or dict sized one by one; the rest are assumed alike
+
+
+def cache_budget() -> int:
+    """The byte budget in force: the setting when given, else MATRIX_CACHE_BYTES (read per store, so it can change)."""
+    configured = settings().matrix_cache_bytes
+    return MATRIX_CACHE_BYTES if configured is None else configured
+
+
+def estimate_bytes(value: Any) -> int:
+    """Rough memory held by a cached value: arrays exactly, containers from a sample of their items, not a full walk
+    (a million SKUs would take a second to measure exactly)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sys.getsizeof(value) + sum(estimate_bytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, dict):
+        pairs = list(itertools.islice(value.items(), SIZE_SAMPLE))
+        per_item = sum(estimate_bytes(k) + estimate_bytes(v) for k, v in pairs) / max(len(pairs), 1)
+        return sys.getsizeof(value) + int(per_item * len(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        sample = list(itertools.islice(value, SIZE_SAMPLE))
+        per_item = sum(estimate_bytes(v) for v in sample) / max(len(sample), 1)
+        return sys.getsizeof(value) + int(per_item * len(value))
+    return sys.getsizeof(value)
+
+
+class ByteLRU:
+    """Values by key, least recently used dropped first once their estimated bytes pass cache_budget(); thread-safe.
+
+    The entry just stored always stays, even alone over the budget: a representation bigger than the budget is then
+    read once per version rather than on every request."""
+
+    def __init__(self, budget: Callable[[], int] = cache_budget) -> None:
+        self._budget = budget
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            self._entries.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store (replacing the key's old value, e.g. an older version's), then evict down to the budget."""
+        size, budget = estimate_bytes(value), self._budget()
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while self._bytes > budget and len(self._entries) > 1:
+                self._drop(next(iter(self._entries)))
+
+    def update(self, key: Hashable, change: Callable[[Any], Any | None]) -> None:
+        """Replace the key's value with change(value) atomically, unless it is absent or change returns None."""
+        with self._lock:
+            hit = self._entries.get(key)
+            new = None if hit is None else change(hit[0])
+            if hit is not None and new is not None:
+                self._entries[key] = (new, hit[1])
+
+    def pop(self, key: Hashable) -> None:
+        with self._lock:
+            self._drop(key)
+
+    def lru_order(self) -> list[Hashable]:
+        """Keys from least to most recently used: the first goes next."""
+        with self._lock:
+            return list(self._entries)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def _drop(self, key: Hashable) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A representation's matrix as read at one version of its table: what load_matrix caches."""
+
+    version: int
+    skus: list[str]
+    vectors: np.ndarray
+    index: dict[str, int]
+    indexed: bool
+
+
+# Matrices under ("matrix", uri, table) and memoised values under ("memo", uri, *what), sharing one byte budget.
+_CACHE = ByteLRU()
 
 
 @dataclass
@@ -104,14 +208,12 @@ def _versions(lab: Lab, tables: tuple[str, ...]) -> tuple[int, ...]:
 def _memo(lab: Lab, what: tuple, tables: tuple[str, ...], compute: Callable[[], Any],
           versions: tuple[int, ...] | None = None) -> Any:
     """compute(), cached per workspace until one of `tables` gets a new version (any process's write)."""
-    versions, key = versions or _versions(lab, tables), (lab.store.uri, *what)
-    with _CACHE_LOCK:
-        hit = _MEMO.get(key)
+    versions, key = versions or _versions(lab, tables), ("memo", lab.store.uri, *what)
+    hit = _CACHE.get(key)
     if hit is not None and hit[0] == versions:
         return hit[1]
     value = compute()
-    with _CACHE_LOCK:
-        _MEMO[key] = (versions, value)
+    _CACHE.put(key, (versions, value))  # replaces the entry for older versions
     return value
 
 
@@ -126,31 +228,30 @@ def _load_matrix(lab: Lab, representation: str, versions: tuple[int, ...]) -> Ma
                   lambda: lab.store.representation(representation)["table"], versions=(registry,))
     if table != table_slug(representation):
         version = _versions(lab, (table,))[0]
-    cache_key = (lab.store.uri, table)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(cache_key)
-    if hit is None or hit[0] != version:
+    cache_key = ("matrix", lab.store.uri, table)
+    hit: _Loaded | None = _CACHE.get(cache_key)
+    if hit is None or hit.version != version:
         skus, vectors, version = lab.store.vectors(table)
         vt = lab.store.vector_table(table)
         indexed = vt is not None and len(skus) >= ann.ANN_MIN_ROWS and ann.vector_index(vt) is not None
-        hit = (version, skus, normalise(vectors) if len(skus) else vectors, {s: i for i, s in enumerate(skus)},
-               indexed)
-        with _CACHE_LOCK:
-            _CACHE[cache_key] = hit
-            _MEMO.pop((lab.store.uri, "rowids", table), None)  # row ids belong to the matrix just replaced
-    if len(hit[1]) >= ann.ANN_MIN_ROWS and not hit[4]:
+        hit = _Loaded(version, skus, normalise(vectors) if len(skus) else vectors,
+                      {s: i for i, s in enumerate(skus)}, indexed)
+        _CACHE.pop(("memo", lab.store.uri, "rowids", table))  # row ids belong to the matrix being replaced
+        _CACHE.put(cache_key, hit)  # replaces the older version's entry
+    if len(hit.skus) >= ann.ANN_MIN_ROWS and not hit.indexed:
         _build_index_in_background(lab.store.uri, table)
-    return Matrix(representation, hit[1], hit[2], hit[3], table, hit[4])
+    return Matrix(representation, hit.skus, hit.vectors, hit.index, table, hit.indexed)
 
 
 def _build_index_in_background(uri: str, table: str) -> None:
     """Large representations get an ANN index; the cached matrix survives the index's version bump."""
 
     def done(before: int, after: int) -> None:
-        with _CACHE_LOCK:
-            hit = _CACHE.get((uri, table))
-            if hit is not None and hit[0] == before and after == before + 1:  # nobody else wrote meanwhile
-                _CACHE[(uri, table)] = (after, *hit[1:4], True)
+        def indexed(hit: _Loaded) -> _Loaded | None:
+            fresh = hit.version == before and after == before + 1  # nobody else wrote meanwhile
+            return dataclasses.replace(hit, version=after, indexed=True) if fresh else None
+
+        _CACHE.update(("matrix", uri, table), indexed)
 
     ann.BUILDS.start(uri, table, done=done)
 
@@ -159,7 +260,7 @@ def default_representation(lab: Lab) -> str:
     """The active prompt's run if it exists, else any description run, else title."""
     reps = lab.store.representations()
     if reps.empty:
-        raise VitrineError("this workspace has no representations yet: run `python -m core describe` first")
+        raise VitrineError("this workspace has no representations yet: run `vitrine describe` first")
     active = lab.active_prompt().hash
     provider, _ = lab.active_provider()
     for prefer in (
@@ -209,12 +310,11 @@ def _row_map(lab: Lab, m: Matrix) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(ids)
         return ids[order], np.array([m.index.get(skus[i], -1) for i in order], dtype=np.int64)
 
-    with _CACHE_LOCK:
-        hit = _MEMO.get(key := (lab.store.uri, "rowids", m.table))
-    if hit is None or hit[0] is not m.vectors:
-        hit = (m.vectors, read())
-        with _CACHE_LOCK:
-            _MEMO[key] = hit
+    key = ("memo", lab.store.uri, "rowids", m.table)
+    hit: tuple[weakref.ref[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = _CACHE.get(key)
+    if hit is None or hit[0]() is not m.vectors:  # a weak reference: an evicted matrix is not kept alive by this
+        hit = (weakref.ref(m.vectors), read())
+        _CACHE.put(key, hit)
     return hit[1]
 
 

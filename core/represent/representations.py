@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.describe.identity import run_descriptions
 from core.describe.prompts import PromptVersion
 from core.describe.revisions import human_revisions
 from core.lab import Lab
@@ -38,15 +39,29 @@ def _sync(lab: Lab, name: str, kind: str, dim: int, inputs: dict[str, tuple[str,
     return name
 
 
+def description_inputs(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, provider: str,
+                       model: str) -> dict[str, tuple[str, str]]:
+    """sku -> (image sha, text) for items with a successful description of their current inputs (a human
+    revision wins): what the run's vectors should embed."""
+    current = run_descriptions(lab.store, items, prompt, provider, model)
+    current = current[current["error"] == ""]
+    text = current["key"].map(human_revisions(lab.store)).fillna(current["text"])
+    return dict(zip(current["sku"], zip(current["image_sha256"], text, strict=True), strict=True))
+
+
+def title_inputs(items: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    return {r["sku"]: (r["image_sha256"], title_text(r)) for r in items.to_dict("records")}
+
+
+def visual_inputs(lab: Lab, items: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """sku -> (image sha, stored image path): the visual baseline's input is the image file itself."""
+    return {r["sku"]: (r["image_sha256"], str(lab.images.path(r["image_sha256"], r["image_ext"])))
+            for r in items.to_dict("records")}
+
+
 def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> str:
-    """Vectors for every item whose image has a successful description (a human revision wins)."""
-    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model)
-    descs = descs[descs["error"] == ""]
-    descs = descs.assign(text=descs["key"].map(human_revisions(lab.store)).fillna(descs["text"]))
-    text_by_sha = dict(zip(descs["image_sha256"], descs["text"], strict=True))
-    items = lab.store.items()
-    inputs = {r["sku"]: (r["image_sha256"], text_by_sha[r["image_sha256"]])
-              for r in items.to_dict("records") if r["image_sha256"] in text_by_sha}
+    """Vectors for every item with a successful description of its current inputs (a human revision wins)."""
+    inputs = description_inputs(lab, lab.store.items(), prompt, provider, model)
     return _sync(lab, run_name(prompt, provider, model), "description", lab.encoder.dim, inputs,
                  lab.encoder.encode, prompt_ref=prompt.ref, prompt_hash=prompt.hash, provider=provider,
                  model=model, encoder=lab.encoder.name)
@@ -54,9 +69,8 @@ def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model:
 
 def build_title(lab: Lab) -> str:
     """The text-only baseline: title + category, no image at all."""
-    items = lab.store.items()
-    inputs = {r["sku"]: (r["image_sha256"], title_text(r)) for r in items.to_dict("records")}
-    return _sync(lab, TITLE, "title", lab.encoder.dim, inputs, lab.encoder.encode, encoder=lab.encoder.name)
+    return _sync(lab, TITLE, "title", lab.encoder.dim, title_inputs(lab.store.items()), lab.encoder.encode,
+                 encoder=lab.encoder.name)
 
 
 def build_visual(lab: Lab) -> str:
@@ -64,19 +78,10 @@ def build_visual(lab: Lab) -> str:
     from core.nets.vision import default_vision_model
 
     vision = default_vision_model()
-    items = lab.store.items()
-    paths = {r["sku"]: (r["image_sha256"], str(lab.images.path(r["image_sha256"], r["image_ext"])))
-             for r in items.to_dict("records")}
 
     def encode(image_paths: list[str]) -> np.ndarray:
         keys = [Path(p).stem for p in image_paths]  # stored images are named by their sha256
         return vision.analyse_keyed(keys, [Path(p) for p in image_paths]).features
 
-    return _sync(lab, VISUAL, "visual", vision.feature_dim, paths, encode, encoder="efficientnet-lite0-pooled")
-
-
-def list_representations(lab: Lab) -> pd.DataFrame:
-    """Registry rows plus live vector counts."""
-    reps = lab.store.representations()
-    reps["count"] = [t.count_rows() if (t := lab.store.vector_table(tbl)) is not None else 0 for tbl in reps["table"]]
-    return reps
+    return _sync(lab, VISUAL, "visual", vision.feature_dim, visual_inputs(lab, lab.store.items()), encode,
+                 encoder="efficientnet-lite0-pooled")

@@ -8,8 +8,10 @@ up where the last one stopped: prepared shards are submitted, submitted ones pol
 and items already described or in flight are never sent again. Anthropic deletes results 29 days after a
 batch is created (OpenAI's batch files expire after 30): a run warns when unfetched results near that date.
 
-Requests are built and replies parsed by the providers' own code (core/describe/providers), so a batch line is
-byte-for-byte the request a synchronous run would send.
+Everything provider-specific lives on the provider class (core/describe/providers): its batch_limits, the
+line format, the submit/poll/results calls, and build_request/parse_response, the same two methods a
+synchronous describe() composes, so a batch line carries byte-for-byte the request a synchronous run would send.
+This module only orchestrates: sharding, the jobs table, resume and expiry.
 """
 
 from __future__ import annotations
@@ -21,38 +23,26 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from core.catalog.store import now_iso, sql_str
+from core.describe.identity import item_key
 from core.describe.pricing import cost_usd
 from core.describe.prompts import PromptVersion
-from core.describe.providers.errors import ProviderError, from_sdk_error
-from core.describe.providers.sdk import SDKDescriber, build_description, encode_image, parse_output
+from core.describe.providers.errors import ProviderError
+from core.describe.providers.sdk import BatchLimits, SDKDescriber, build_description, parse_output
+from core.describe.registry import provider_class, provider_names
 from core.errors import ConfigError, VitrineError
 from core.lab import Lab
-from core.models import Description, ImageRef, Progress, description_key
+from core.models import Description, ImageRef, Progress
 from core.runs.describe import select_items
 
 TABLE = "batch_jobs"
-OPENAI_ENDPOINT = "/v1/chat/completions"
 WARN_BEFORE_EXPIRY = timedelta(days=3)
 
-
-@dataclass(frozen=True)
-class BatchLimits:
-    max_requests: int
-    max_bytes: int
-    results_ttl: timedelta  # how long after creation the provider keeps the results
-
-
-LIMITS = {
-    "openai": BatchLimits(50_000, 200 * 1024**2, timedelta(days=30)),
-    "anthropic": BatchLimits(100_000, 256 * 1024**2, timedelta(days=29)),
-}
 # Whole-request overhead of an Anthropic create call ({"requests": [...]}) beyond its lines.
 _ENVELOPE_BYTES = 64
 
@@ -95,44 +85,13 @@ class BatchReport:
                 f"pending, ${self.cost_usd:.4f}")
 
 
-# --- the providers' own request building and reply parsing ---------------------------------------------
-
-class _Captured(Exception):
-    """Raised by _CallDouble in capture mode: the provider built its request; stop before any network."""
-
-
-class _CallDouble:
-    """Stands in for an SDK client inside a provider's _request(): captures the call's params, or replays
-    a reply that came back in a batch, so batch lines and parsing are exactly the synchronous ones."""
-
-    def __init__(self, reply: Any = None) -> None:
-        self.reply = reply
-        self.params: dict = {}
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
-        self.messages = SimpleNamespace(create=self._create)
-
-    def _create(self, **params: Any) -> Any:
-        self.params = params
-        if self.reply is None:
-            raise _Captured
-        return self.reply
-
-
-def request_params(describer: SDKDescriber, image: ImageRef, prompt: PromptVersion) -> dict:
-    """The JSON body the provider would POST for this image (its model, messages, schema/tool)."""
-    double = _CallDouble()
-    try:
-        describer._request(double, encode_image(image), image.media_type, prompt.render(image.context))
-    except _Captured:
-        return double.params
-    raise AssertionError(f"{describer.provider} made no API call")
-
+# --- replies -------------------------------------------------------------------------------------------
 
 def parse_reply(describer: SDKDescriber, sha256: str, prompt: PromptVersion, reply: Any) -> Description:
     """A batch reply (SDK-typed) -> Description at the batch price; unusable output -> an error row."""
     image = ImageRef(sha256, Path(""))
     try:
-        raw = describer._request(_CallDouble(reply), "", "", "")
+        raw = describer.parse_response(reply)
         desc = build_description(image, prompt, provider=describer.provider, model=describer.model,
                                  output=parse_output(raw.payload, describer.who), reply=raw, latency_ms=0.0)
     except ProviderError as exc:
@@ -147,13 +106,6 @@ def failure(describer: SDKDescriber, sha256: str, prompt: PromptVersion, error: 
 
 
 # --- shards --------------------------------------------------------------------------------------------
-
-def batch_line(provider: str, key: str, params: dict) -> bytes:
-    """One JSONL line: OpenAI's {custom_id, method, url, body} or Anthropic's {custom_id, params}."""
-    record = ({"custom_id": key, "method": "POST", "url": OPENAI_ENDPOINT, "body": params} if provider == "openai"
-              else {"custom_id": key, "params": params})
-    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
-
 
 def shard_lines(lines: Iterator[tuple[str, bytes]], limits: BatchLimits) -> Iterator[list[tuple[str, bytes]]]:
     """Group (key, line) pairs into shards under both the request and the byte limit."""
@@ -196,25 +148,25 @@ def shard_path(lab: Lab, job: dict) -> Path:
     return lab.workspace.root / job["path"]
 
 
-def _keys(lab: Lab, job: dict) -> dict[str, str]:
-    """custom_id -> image sha256 of a shard (its sidecar file)."""
-    return json.loads(shard_path(lab, job).with_suffix(".keys.json").read_text(encoding="utf-8"))
+def _keys(lab: Lab, job: dict) -> dict[str, tuple[str, str]]:
+    """custom_id -> (image sha256, inputs hash) of a shard (its sidecar file; older ones hold the sha alone)."""
+    keys = json.loads(shard_path(lab, job).with_suffix(".keys.json").read_text(encoding="utf-8"))
+    return {k: (v, "") if isinstance(v, str) else (v[0], v[1]) for k, v in keys.items()}
 
 
-def write_shards(lab: Lab, describer: SDKDescriber, prompt: PromptVersion, refs: list[ImageRef],
+def write_shards(lab: Lab, describer: SDKDescriber, prompt: PromptVersion, by_key: dict[str, ImageRef],
                  limits: BatchLimits) -> list[dict]:
-    """Write the JSONL shards (+ key sidecars) and record them as 'prepared'; returns the job rows."""
+    """Write the JSONL shards (+ key sidecars) for description key -> image; record them as 'prepared'."""
     run_tag = hashlib.sha256(f"{describer.provider}|{describer.model}|{prompt.hash}|{now_iso()}|{time.time_ns()}"
                              .encode()).hexdigest()[:12]
-    by_key = {description_key(r.sha256, prompt.hash, describer.provider, describer.model): r for r in refs}
-    lines = ((k, batch_line(describer.provider, k, request_params(describer, r, prompt))) for k, r in by_key.items())
+    lines = ((k, describer.batch_line(k, describer.request_for(r, prompt))) for k, r in by_key.items())
     out = []
     for shard, group in enumerate(shard_lines(lines, limits)):
         job_id = f"{run_tag}-{shard:04d}"
         path = _batches_dir(lab) / f"{job_id}.jsonl"
         path.write_bytes(b"".join(line for _, line in group))
-        path.with_suffix(".keys.json").write_text(json.dumps({k: by_key[k].sha256 for k, _ in group}),
-                                                  encoding="utf-8")
+        sources = {k: [by_key[k].sha256, prompt.inputs_hash(by_key[k].context)] for k, _ in group}
+        path.with_suffix(".keys.json").write_text(json.dumps(sources), encoding="utf-8")
         job = {"job_id": job_id, "provider": describer.provider, "model": describer.model,
                "prompt_ref": prompt.ref, "prompt_hash": prompt.hash, "shard": shard,
                "path": str(path.relative_to(lab.workspace.root)),
@@ -228,91 +180,38 @@ def write_shards(lab: Lab, describer: SDKDescriber, prompt: PromptVersion, refs:
 
 # --- provider calls ------------------------------------------------------------------------------------
 
-def _call(describer: SDKDescriber, fn: Callable[[], Any]) -> Any:
-    sdk = describer.sdk()
-    try:
-        return fn()
-    except sdk.APIError as exc:
-        raise from_sdk_error(exc, sdk, provider=describer.provider, model=describer.model,
-                             secret=describer._secret, max_retries=describer.max_retries) from None
-
-
 def submit(describer: SDKDescriber, job: dict, path: Path) -> dict:
     """Upload and create the provider batch for one prepared shard (its file at `path`); returns the updated job."""
-    client = describer.client()
-    if describer.provider == "openai":
-        with path.open("rb") as fh:
-            file = _call(describer, lambda: client.files.create(file=(path.name, fh), purpose="batch"))
-        batch = _call(describer, lambda: client.batches.create(
-            input_file_id=file.id, endpoint=OPENAI_ENDPOINT, completion_window="24h",
-            metadata={"vitrine_job": job["job_id"]}))
-        created = datetime.fromtimestamp(batch.created_at, UTC)
-        update = {"file_id": file.id, "batch_id": batch.id}
-    else:
-        requests = [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-        batch = _call(describer, lambda: client.messages.batches.create(requests=requests))
-        created = batch.created_at
-        update = {"batch_id": batch.id}
-    ttl = LIMITS[describer.provider].results_ttl
-    return job | update | {"status": "submitted", "submitted_at": created.isoformat(timespec="seconds"),
-                           "results_expire_at": (created + ttl).isoformat(timespec="seconds")}
+    batch = describer.submit_batch(path, job["job_id"])
+    expires = batch.created + describer.batch_limits.results_ttl
+    return job | {"file_id": batch.file_id, "batch_id": batch.batch_id, "status": "submitted",
+                  "submitted_at": batch.created.isoformat(timespec="seconds"),
+                  "results_expire_at": expires.isoformat(timespec="seconds")}
 
 
 def poll(describer: SDKDescriber, job: dict) -> dict:
     """Ask the provider how a submitted shard is doing; 'ended' (or 'failed') once it is done."""
-    client = describer.client()
-    if describer.provider == "openai":
-        batch = _call(describer, lambda: client.batches.retrieve(job["batch_id"]))
-        if batch.status in ("failed", "expired", "cancelled") and not batch.output_file_id:
-            errors = "; ".join(e.message or "" for e in (batch.errors.data or [])) if batch.errors else ""
-            return job | {"status": "failed", "ended_at": now_iso(), "note": f"{batch.status}: {errors}"[:500]}
-        if batch.status in ("completed", "expired", "cancelled"):
-            return job | {"status": "ended", "ended_at": now_iso()}
+    state = describer.poll_batch(job["batch_id"])
+    if state.status == "in_progress" or state.ended_at is None:
         return job
-    batch = _call(describer, lambda: client.messages.batches.retrieve(job["batch_id"]))
-    if batch.processing_status == "ended":
-        ended = batch.ended_at or datetime.now(UTC)
-        return job | {"status": "ended", "ended_at": ended.isoformat(timespec="seconds")}
-    return job
+    update = {"status": state.status, "ended_at": state.ended_at.isoformat(timespec="seconds")}
+    return job | update | ({"note": state.note} if state.status == "failed" else {})
 
 
-def fetch(describer: SDKDescriber, job: dict, prompt: PromptVersion, keys: dict[str, str]) -> list[Description]:
-    """Every request's Description (errors included) from an ended shard; keys: custom_id -> image sha256."""
-    client = describer.client()
+def fetch(describer: SDKDescriber, job: dict, prompt: PromptVersion,
+          keys: dict[str, tuple[str, str]]) -> list[Description]:
+    """Every request's Description (errors included) from an ended shard, each keyed by its custom_id;
+    keys: custom_id -> (image sha256, inputs hash)."""
     out: dict[str, Description] = {}
-    if describer.provider == "openai":
-        from openai.types.chat import ChatCompletion
-
-        batch = _call(describer, lambda: client.batches.retrieve(job["batch_id"]))
-        for file_id in filter(None, (batch.output_file_id, batch.error_file_id)):
-            text = _call(describer, lambda file_id=file_id: client.files.content(file_id)).text
-            for line in filter(None, text.splitlines()):
-                record = json.loads(line)
-                key, response = record.get("custom_id"), record.get("response") or {}
-                if key not in keys:
-                    continue
-                if response.get("status_code") == 200:
-                    reply = ChatCompletion.model_validate(response["body"])
-                    out[key] = parse_reply(describer, keys[key], prompt, reply)
-                else:
-                    detail = (response.get("body") or {}).get("error", {}).get("message") or record.get("error")
-                    out[key] = failure(describer, keys[key], prompt,
-                                      f"{describer.who}: batch request failed (HTTP {response.get('status_code')}): "
-                                      f"{str(detail)[:200]}")
-    else:
-        for item in _call(describer, lambda: list(client.messages.batches.results(job["batch_id"]))):
-            if item.custom_id not in keys:
-                continue
-            result = item.result
-            if result.type == "succeeded":
-                out[item.custom_id] = parse_reply(describer, keys[item.custom_id], prompt, result.message)
-            else:
-                detail = getattr(getattr(getattr(result, "error", None), "error", None), "message", "") or ""
-                out[item.custom_id] = failure(describer, keys[item.custom_id], prompt,
-                                             f"{describer.who}: batch request {result.type}: {detail[:200]}")
-    for key, sha in keys.items():  # a request the results do not mention is recorded as failed, so it is retried
+    for result in describer.batch_results(job["batch_id"]):
+        if result.custom_id not in keys:
+            continue
+        sha = keys[result.custom_id][0]
+        out[result.custom_id] = (failure(describer, sha, prompt, result.error) if result.error
+                                 else parse_reply(describer, sha, prompt, result.response))
+    for key, (sha, _) in keys.items():  # a request the results do not mention is recorded as failed, so it is retried
         out.setdefault(key, failure(describer, sha, prompt, f"{describer.who}: no result in batch {job['batch_id']}"))
-    return list(out.values())
+    return [desc.model_copy(update={"inputs_hash": keys[key][1]}) for key, desc in out.items()]
 
 
 def expiry_warning(job: dict, now: datetime) -> str | None:
@@ -340,26 +239,28 @@ def describe_batch(lab: Lab, prompt: PromptVersion, provider: str, *, model: str
               sleep: Callable[[float], None] = time.sleep) -> BatchReport:
     """Prepare, submit, poll and ingest descriptions; safe to interrupt and re-run at any point."""
     describer = lab.describer(provider, model=model, base_url=base_url, api_key=api_key)
-    if not isinstance(describer, SDKDescriber):
-        raise ConfigError(f"--batch needs a provider with a Batch API (openai or anthropic), not {provider!r}")
-    limits = limits or LIMITS[describer.provider]
+    if not (isinstance(describer, SDKDescriber) and describer.supports_batch):
+        capable = " or ".join(n for n in provider_names() if provider_class(n).supports_batch)
+        raise ConfigError(f"--batch needs a provider with a Batch API ({capable}), not {provider!r}")
+    limits = limits or describer.batch_limits
     report = BatchReport(prompt.ref, describer.provider, describer.model)
     items = select_items(lab, skus=skus, limit=limit)
-    refs = {r["image_sha256"]: lab.image_ref(r) for r in items.to_dict("records")}
+    refs: dict[str, ImageRef] = {}  # description key -> image: items sharing an image and inputs share one
+    for row in items.to_dict("records"):
+        refs.setdefault(item_key(row, prompt, describer.provider, describer.model), lab.image_ref(row))
     report.items = len(items)
     run_jobs = jobs(lab, describer.provider, describer.model, prompt.hash).to_dict("records")
     open_jobs = [j for j in run_jobs if j["status"] in OPEN]
-    in_flight = {sha for j in open_jobs for sha in _keys(lab, j).values()}
+    in_flight = {key for j in open_jobs for key in _keys(lab, j)}
     known = lab.store.description_keys()
-    todo = []
-    for sha, ref in refs.items():
-        key = description_key(sha, prompt.hash, describer.provider, describer.model)
+    todo: dict[str, ImageRef] = {}
+    for key, ref in refs.items():
         if key in known and not (retry_failed and known[key]):
             report.cached += 1
-        elif sha in in_flight:
+        elif key in in_flight:
             report.in_flight += 1
         else:
-            todo.append(ref)
+            todo[key] = ref
     new_jobs = write_shards(lab, describer, prompt, todo, limits) if todo else []
     report.new_requests, report.shards_written = len(todo), len(new_jobs)
     open_jobs += new_jobs

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from core.describe.base import Describer
+from core.describe.identity import item_key, stamped
 from core.describe.prompts import PromptVersion
 from core.errors import ConfigError, VitrineError
 from core.lab import Lab
-from core.models import Description, ImageRef, Progress, description_key
+from core.models import Description, ImageRef, Progress
 
 FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
 COMPACT_EVERY = 4096  # results between compaction checks in a long run (each flush adds a LanceDB fragment)
@@ -58,17 +60,17 @@ def select_items(lab: Lab, *, skus: list[str] | None = None, limit: int | None =
 
 def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describer: Describer, *,
                    concurrency: int = 4, retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
-    """Describe each distinct image once; skip what the cache already holds; record per-item errors."""
+    """Describe each distinct (image, rendered inputs) once; skip what the cache already holds; record per-item
+    errors. Items sharing an image but not a title get their own descriptions; identical inputs share one."""
     started = time.perf_counter()
     report = RunReport(prompt.ref, describer.provider, describer.model, items=len(items))
     refs: dict[str, ImageRef] = {}
     for row in items.to_dict("records"):
-        refs.setdefault(row["image_sha256"], lab.image_ref(row))
+        refs.setdefault(item_key(row, prompt, describer.provider, describer.model), lab.image_ref(row))
     report.images = len(refs)
     known = lab.store.description_keys()
     todo = []
-    for sha, ref in refs.items():
-        key = description_key(sha, prompt.hash, describer.provider, describer.model)
+    for key, ref in refs.items():
         if key in known and not (retry_failed and known[key]):
             report.cached += 1
         else:
@@ -92,15 +94,16 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
         if progress:
             progress(report.calls, len(todo), desc.image_sha256)
 
-    for desc in _run(describer, todo, prompt, concurrency):
-        record(desc)
+    for ref, desc in _run(describer, todo, prompt, concurrency):
+        record(stamped(desc, prompt, ref.context))
     lab.store.upsert_descriptions(pending)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
-def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, concurrency: int):
-    """Yield descriptions: describe_many providers in batches, in order, the next batch already under way;
+def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion,
+         concurrency: int) -> Iterator[tuple[ImageRef, Description]]:
+    """Yield (ref, description): describe_many providers in batches, in order, the next batch already under way;
     others one call per item on threads, as they finish."""
     many = getattr(describer, "describe_many", None)
     if many is not None:
@@ -114,13 +117,13 @@ def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, conc
                 try:
                     described = future.result()
                 except Exception:
-                    described = (_safe_describe(describer, ref, prompt) for ref in batch)
-                yield from described
+                    described = [_safe_describe(describer, ref, prompt) for ref in batch]
+                yield from zip(batch, described, strict=True)
         return
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = [pool.submit(_safe_describe, describer, ref, prompt) for ref in todo]
+        futures = {pool.submit(_safe_describe, describer, ref, prompt): ref for ref in todo}
         for future in as_completed(futures):
-            yield future.result()
+            yield futures[future], future.result()
 
 
 def _safe_describe(describer: Describer, ref: ImageRef, prompt: PromptVersion) -> Description:

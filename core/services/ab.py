@@ -9,23 +9,26 @@ import pandas as pd
 
 from core.catalog.interactions import load_interactions
 from core.describe.base import Describer
+from core.describe.identity import run_descriptions
 from core.describe.prompts import PromptVersion
 from core.describe.registry import provider_names
 from core.describe.secrets import ENV_VARS
 from core.errors import ConfigError, VitrineError
-from core.evaluation.protocol import evaluate
+from core.evaluation.protocol import MIN_POOL_ITEMS, MIN_SHOPPERS, evaluate
 from core.lab import Lab
 from core.models import FACETS, Attributes, Progress
+from core.represent.coverage import coverage, require_complete
 from core.represent.recommend import load_matrix
 from core.represent.representations import embed_description_run, run_name
 from core.runs.describe import RunReport, describe_items
 from core.services.summary import provider_status
+from core.services.sync import SyncPlan, complete_run, plan_run
 from core.services.votes import ab_id
 
 STRATEGIES = {"random": "random", "stratified": "stratified by category"}
-RECALL_CAVEAT = ("Same protocol as the Evaluation page (leave-last-out, one shared pool, history excluded, "
-                 "bootstrap 95% CI), but on the A/B sample's candidate pool: only SKUs with vectors on both "
-                 "sides rank, so the pool is usually small and the intervals wide.")
+RECALL_CAVEAT = ("Same protocol and floors as the Evaluation page (leave-last-out, one shared pool, history "
+                 "excluded, bootstrap 95% CI), over the whole catalogue: both runs describe every item first "
+                 "(what is cached is free), so the pool is the catalogue, never the A/B sample.")
 NOT_DESCRIBED = "not described"
 
 
@@ -187,6 +190,13 @@ class ABResult:
     mean_cosine: float | None
     cosine_note: str = ""
     facets: list[str] = field(default_factory=lambda: list(FACETS))
+    identical_note: str = ""  # set when the two sides wrote the same text: blind votes would measure nothing
+
+    @property
+    def identical(self) -> int:
+        """Items whose two descriptions are the same text (both described)."""
+        ok = (self.rows["error_a"] == "") & (self.rows["error_b"] == "")
+        return int((ok & (self.rows["text_a"] == self.rows["text_b"])).sum())
 
     def metrics_table(self) -> pd.DataFrame:
         """One row per side, ready for a dataframe: the per-side numbers and facet coverage."""
@@ -209,19 +219,35 @@ def compare(lab: Lab, items: pd.DataFrame, run_a: Side, run_b: Side) -> ABResult
     cosines, note = _cosines(lab, rows["sku"].tolist(), run_a.run, run_b.run)
     rows["cosine"] = cosines
     valid = [c for c in cosines if c is not None]
-    return ABResult(ab_id(run_a.run, run_b.run), _metrics(run_a, frames[0]), _metrics(run_b, frames[1]), rows,
-                    float(np.mean(valid)) if valid else None, note)
+    result = ABResult(ab_id(run_a.run, run_b.run), _metrics(run_a, frames[0]), _metrics(run_b, frames[1]), rows,
+                      float(np.mean(valid)) if valid else None, note)
+    result.identical_note = _identical_note(lab, result, run_a, run_b)
+    return result
+
+
+def _identical_note(lab: Lab, result: ABResult, run_a: Side, run_b: Side) -> str:
+    """Why two sides can write the same text: the offline tagger follows a prompt's facets, their order and its
+    word budget, but not its free text, so an edit to the wording alone changes nothing it writes."""
+    if not result.identical:
+        return ""
+    share = f"{result.identical} of {len(result.rows)} items have identical text on both sides"
+    taggers = [s.provider for s in (run_a, run_b) if not getattr(lab.describer(s.provider, model=s.model or None),
+                                                                      "is_lvlm", True)]
+    if taggers:
+        return (f"{share}: the offline tagger (not an LVLM) honours a prompt's facets, their order and its word "
+                "budget, not its free text, so a wording-only edit cannot change what it writes. Blind votes on "
+                "identical pairs measure nothing; compare with an LVLM provider, or change facets or length.")
+    return f"{share}: votes on those items can only be ties."
 
 
 def _side_frame(lab: Lab, items: pd.DataFrame, side: Side) -> pd.DataFrame:
     """The side's description row for each sampled item, in item order; missing ones read as errors."""
-    descs = lab.store.descriptions(prompt_hash=side.prompt.hash, provider=side.provider, model=side.model)
-    by_sha = {r["image_sha256"]: r for r in descs.to_dict("records")}
+    current = run_descriptions(lab.store, items, side.prompt, side.provider, side.model)
     out = []
-    for sha in items["image_sha256"]:
-        r = by_sha.get(sha)
+    for r in current.to_dict("records"):
         out.append({"text": r["text"], "error": r["error"], "attributes": r["attributes"],
-                    "latency_ms": r["latency_ms"], "cost_usd": r["cost_usd"], "recorded": True} if r else
+                    "latency_ms": r["latency_ms"], "cost_usd": r["cost_usd"], "recorded": True}
+                   if isinstance(r["text"], str) else
                    {"text": "", "error": NOT_DESCRIBED, "attributes": "{}", "latency_ms": None,
                     "cost_usd": None, "recorded": False})
     return pd.DataFrame(out, columns=["text", "error", "attributes", "latency_ms", "cost_usd", "recorded"])
@@ -267,12 +293,30 @@ def _cosines(lab: Lab, skus: list[str], rep_a: str, rep_b: str) -> tuple[list[fl
 
 
 # --- recall on held-out interactions ---------------------------------------------------------
-def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0,
+def recall_plans(lab: Lab, sides: list[Side]) -> list[SyncPlan]:
+    """What scoring the sides over the catalogue would describe first (the estimate shown before the button)."""
+    return [plan_run(lab, s.prompt, s.provider, s.model) for s in sides]
+
+
+def complete_sides(lab: Lab, sides: list[Side], *, allow_hosted: bool = False,
+                   progress: Progress | None = None) -> None:
+    """Describe the rest of the catalogue under each side, so Recall@K ranks the catalogue, not the sample."""
+    for side, plan in zip(sides, recall_plans(lab, sides), strict=True):
+        complete_run(lab, side.prompt, plan, allow_hosted=allow_hosted, progress=progress)
+
+
+def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0, *,
+                min_pool_items: int = MIN_POOL_ITEMS, min_shoppers: int = MIN_SHOPPERS,
                 progress: Progress | None = None) -> dict:
     """Recall@k by the Evaluation page's own protocol (evaluate), so the A/B check cannot drift from it:
-    leave-last-out, one shared pool, history excluded, bootstrap 95% CI; 2 interactions make a shopper."""
+    leave-last-out, one shared pool, history excluded, bootstrap 95% CI; 2 interactions make a shopper.
+    Observed before: scored on the 12 sampled SKUs, both sides read 0.981 — so a side that does not cover the
+    catalogue is refused (complete_sides first)."""
+    for name in dict.fromkeys(representations):
+        require_complete(lab, name, "Recall@K over the catalogue")
     ev = evaluate(lab, load_interactions(lab.workspace), split="loo", representations=list(representations), ks=(k,),
-                  seed=seed, min_interactions=2, progress=progress)
+                  seed=seed, min_interactions=2, min_pool_items=min_pool_items, min_shoppers=min_shoppers,
+                  progress=progress)
     return {
         "k": k, "users": ev.filter.shoppers_evaluated, "pool": ev.pool_size,
         "recall": {name: ev.estimate(name, f"recall@{k}") for name in ev.methods},  # mean, lo, hi, n
@@ -281,12 +325,26 @@ def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0
 
 
 # --- promotion ------------------------------------------------------------------------------
-def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "") -> PromptVersion:
-    """Make a prompt version and provider/model the catalogue's active ones (cold start, explanations)."""
-    prompt = lab.prompts.get(prompt_ref)
+def promotion_plan(lab: Lab, prompt_ref: str, provider: str, model: str = "") -> SyncPlan:
+    """What promoting this run would describe first (shown, with its estimate, before the button)."""
     known = set(provider_names()) | set(lab.describer_overrides)
     if provider not in known:
         raise ConfigError(f"unknown provider {provider!r}; choose one of: {', '.join(sorted(known))}")
+    return plan_run(lab, lab.prompts.get(prompt_ref), provider, model)
+
+
+def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, allow_hosted: bool = False,
+            progress: Progress | None = None) -> PromptVersion:
+    """Make a run the catalogue's active one (search, cold start, explanations) only once it covers the whole
+    catalogue: the rest is described first (cached items are free); until then the previous run stays active."""
+    prompt = lab.prompts.get(prompt_ref)
+    plan = promotion_plan(lab, prompt_ref, provider, model)
+    complete_run(lab, prompt, plan, allow_hosted=allow_hosted, progress=progress)
+    fact = coverage(lab, plan.run)
+    if not fact.complete:
+        active, (was, was_model) = lab.active_prompt().ref, lab.active_provider()
+        raise VitrineError(f"{plan.run} covers {fact.label()} after describing the rest (failures: retry them in "
+                           f"Description QA); {active} via {was}/{was_model or 'default'} stays active")
     lab.store.set_setting("active_prompt", prompt.ref)
     lab.store.set_setting("active_provider", provider)
     lab.store.set_setting("active_model", model.strip())

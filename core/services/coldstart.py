@@ -17,6 +17,7 @@ from core.catalog.images import CleanImage, validate_image
 from core.catalog.ingest import validate_sku
 from core.catalog.store import now_iso
 from core.describe.base import Describer
+from core.describe.identity import stamped
 from core.describe.prompts import PromptVersion
 from core.errors import VitrineError
 from core.lab import Lab
@@ -183,7 +184,7 @@ def _describe(describer: Describer, image: CleanImage, prompt: PromptVersion, co
     if description.error or not description.text.strip():
         raise ColdStartError(f"{describer.provider} returned no usable description: "
                              f"{description.error or 'empty text'}")
-    return description
+    return stamped(description, prompt, context)  # keyed as the catalogue item it becomes on add_to_catalogue
 
 
 def _representation(lab: Lab, active_run: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 import threading
 from concurrent.futures import Future
 from functools import lru_cache
@@ -20,17 +19,19 @@ import pyarrow as pa
 from PIL import Image
 
 from core.catalog.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str
+from core.describe.identity import item_context, run_descriptions
 from core.describe.prompts import PromptError, PromptVersion
 from core.describe.registry import provider_names
 from core.describe.revisions import QA_TABLE, REVIEW_SCHEMA, reviews
-from core.describe.tagging import analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
+from core.describe.tagging import NamedColour, analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
 from core.errors import VitrineError
 from core.lab import Lab
-from core.models import Attributes, Progress
+from core.models import Attributes, Progress, description_key
 from core.nets.encoders import text_sha
 from core.represent.representations import run_name
 from core.runs.describe import RunReport
 from core.runs.prompt import run_prompt
+from core.services.qa_flags import ItemFacts, auto_flags, colour_words, shared_text_flags
 from core.workers import in_worker_process
 
 STATUSES = ("approved", "flagged", "edited")
@@ -38,48 +39,21 @@ STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
 COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "prompt_ref", "provider", "model",
            "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error"]
 COLOURS_TABLE = "image_colours"  # image sha -> its named foreground colours, analysed once per image
-COLOURS_RECIPE = 1  # bump when the colour analysis changes, so colours from an older analysis are redone
+COLOURS_RECIPE = 2  # bump when the colour analysis changes, so colours from an older analysis are redone
 COLOURS_SCHEMA = pa.schema([
     ("image_sha256", pa.string()),
     ("recipe", pa.int32()),
-    ("colours", pa.string()),  # JSON list of colour names, largest share first
+    ("colours", pa.string()),  # JSON list of [name, share, [r, g, b]], largest share first
 ])
 
-MIN_WORDS = 5
 THUMB_SIDE = 64
-REFUSALS = ("i'm sorry", "i am sorry", "i can't", "i cannot", "as an ai", "unable to", "i apologize",
-            "i apologise", "i'm not able", "i am not able", "cannot assist", "can't help with")
-# Colour word -> the basic families it belongs to; words sharing a family are compatible (navy ~ blue).
-COLOUR_FAMILIES: dict[str, frozenset[str]] = {word: frozenset(fams.split()) for word, fams in {
-    "black": "black", "charcoal": "black grey", "grey": "grey", "gray": "grey", "silver": "grey white",
-    "white": "white", "ivory": "white beige", "cream": "white beige", "beige": "white beige brown",
-    "khaki": "beige brown green", "tan": "beige brown", "camel": "beige brown", "brown": "brown",
-    "rust": "orange red brown", "maroon": "red brown purple", "burgundy": "red purple", "red": "red",
-    "crimson": "red", "scarlet": "red", "pink": "pink", "magenta": "pink purple", "fuchsia": "pink purple",
-    "peach": "pink orange", "coral": "pink orange red", "orange": "orange", "mustard": "yellow brown",
-    "yellow": "yellow", "gold": "yellow brown beige", "olive": "green brown", "green": "green",
-    "teal": "green blue", "turquoise": "blue green", "navy": "blue black", "blue": "blue",
-    "purple": "purple", "violet": "purple", "lavender": "purple pink", "lilac": "purple pink",
-}.items()}
 
 
-# --- automatic flags --------------------------------------------------------------------------------
-
-def colour_words(text: str) -> list[str]:
-    """Colour words the text names, in order of first appearance."""
-    words = re.findall(r"[a-z]+", text.lower())
-    return list(dict.fromkeys(w for w in words if w in COLOUR_FAMILIES))
-
-
-def _families(names: list[str] | tuple[str, ...]) -> set[str]:
-    """Families of colour names; multi-word palette names ('Navy Blue') pool their words' families."""
-    return {fam for name in names for word in re.findall(r"[a-z]+", name.lower())
-            for fam in COLOUR_FAMILIES.get(word, ())}
-
+# --- image colours for the colour check -----------------------------------------------------------
 
 @lru_cache(maxsize=4096)
-def dominant_colour_names(image_path: str) -> tuple[str, ...]:
-    """Named foreground colours of an image, largest share first; () when unreadable.
+def dominant_image_colours(image_path: str) -> tuple[NamedColour, ...]:
+    """Named foreground colours of an image with their share and mean sRGB, largest share first; () when unreadable.
 
     Cached on the path alone because image paths are content-addressed (images/<sha256>.<ext>).
     """
@@ -89,15 +63,20 @@ def dominant_colour_names(image_path: str) -> tuple[str, ...]:
     except (OSError, ValueError):
         return ()
     lab = srgb_to_lab(rgb)
-    return tuple(c.name.lower() for c in dominant_colours(rgb, foreground_mask(lab), lab=lab))
+    return tuple(dominant_colours(rgb, foreground_mask(lab), lab=lab))
+
+
+def dominant_colour_names(image_path: str) -> tuple[str, ...]:
+    """Named foreground colours of an image, largest share first; () when unreadable."""
+    return tuple(c.name.lower() for c in dominant_image_colours(image_path))
 
 
 _PENDING: dict[str, Future] = {}  # workspace database -> colours being analysed in a worker process
 _PENDING_LOCK = threading.Lock()
 
 
-def image_colours(lab: Lab, images: dict[str, str], *, wait: bool = True) -> dict[str, tuple[str, ...]]:
-    """Image sha -> dominant colour names for the given {sha: path}; each image is analysed once per workspace.
+def image_colours(lab: Lab, images: dict[str, str], *, wait: bool = True) -> dict[str, tuple[NamedColour, ...]]:
+    """Image sha -> dominant colours for the given {sha: path}; each image is analysed once per workspace.
 
     Results are stored by image content (the `image_colours` table), so a new server or a new QA visit reads them
     back instead of decoding 1,000 images again. Images a warm-up worker is analysing are waited for, or with
@@ -148,46 +127,20 @@ def warm_colours(lab: Lab) -> Future | None:
         return _PENDING[lab.store.uri]
 
 
-def _stored_colours(store: Store) -> dict[str, tuple[str, ...]]:
+def _stored_colours(store: Store) -> dict[str, tuple[NamedColour, ...]]:
     rows = store.frame(COLOURS_TABLE, COLOURS_SCHEMA, f"recipe = {COLOURS_RECIPE}")
-    return {sha: tuple(json.loads(c)) for sha, c in zip(rows["image_sha256"], rows["colours"], strict=True)}
+    return {sha: tuple(NamedColour(name, share, (r, g, b)) for name, share, (r, g, b) in json.loads(c))
+            for sha, c in zip(rows["image_sha256"], rows["colours"], strict=True)}
 
 
-def _analyse_and_store(uri: str, images: dict[str, str]) -> dict[str, tuple[str, ...]]:
+def _analyse_and_store(uri: str, images: dict[str, str]) -> dict[str, tuple[NamedColour, ...]]:
     """Analyse images and store their colours; unreadable ones are stored as () and not retried."""
-    colours = {sha: dominant_colour_names(path) for sha, path in images.items()}
+    colours = {sha: dominant_image_colours(path) for sha, path in images.items()}
     Store(uri).upsert_rows(COLOURS_TABLE, COLOURS_SCHEMA, [
-        {"image_sha256": sha, "recipe": COLOURS_RECIPE, "colours": json.dumps(list(names))}
-        for sha, names in colours.items()], "image_sha256")
+        {"image_sha256": sha, "recipe": COLOURS_RECIPE,
+         "colours": json.dumps([[c.name, c.share, list(c.rgb)] for c in found])}
+        for sha, found in colours.items()], "image_sha256")
     return colours
-
-
-def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
-               dominant_colour_names: list[str] | tuple[str, ...]) -> list[str]:
-    """Reasons a description looks suspicious; [] when it looks fine.
-
-    A facet holding only 'unknown' counts as missing. The colour check is skipped without image colours.
-    """
-    flags = []
-    n_words = len(text.split())
-    if n_words == 0:
-        flags.append("empty text")
-    elif n_words < MIN_WORDS:
-        flags.append(f"very short text ({n_words} word{'s' if n_words > 1 else ''})")
-    if prompt is not None:
-        missing = [f for f in prompt.facets if not [v for v in attributes.facet(f) if v != "unknown"]]
-        if missing:
-            flags.append(f"missing facets: {', '.join(missing)}")
-    lowered = text.lower().replace("\u2019", "'")
-    refusals = [r for r in REFUSALS if r in lowered]
-    if refusals:
-        flags.append(f"refusal text: {', '.join(repr(r) for r in refusals)}")
-    named = colour_words(text)
-    image_families = _families(dominant_colour_names)
-    if named and image_families and not (_families(named) & image_families):
-        flags.append(f"colour contradiction: text says {', '.join(named)}; "
-                     f"image looks {', '.join(dominant_colour_names)}")
-    return flags
 
 
 # --- the review table -----------------------------------------------------------------------------
@@ -196,8 +149,8 @@ def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
 def _thumb_uri(thumb_path: str) -> str | None:
     """A small JPEG data URI, because st.column_config.ImageColumn cannot read local files."""
     try:
-        with Image.open(thumb_path) as img:
-            img = img.convert("RGB")
+        with Image.open(thumb_path) as opened:
+            img = opened.convert("RGB")
             img.thumbnail((THUMB_SIDE, THUMB_SIDE))
             buf = io.BytesIO()
             img.save(buf, "JPEG", quality=80)
@@ -216,13 +169,27 @@ def _prompt(lab: Lab, ref: str, cache: dict[str, PromptVersion | None]) -> Promp
     return cache[ref]
 
 
+def _current(lab: Lab, items: pd.DataFrame, rows: pd.DataFrame) -> list[bool]:
+    """Which (item, description) rows describe the item as it is now: a description made for an older title of
+    the item, or for another item sharing its image, is not this item's (its prompt gone: kept, unverifiable)."""
+    contexts = {r["sku"]: item_context(r) for r in items.to_dict("records")}
+    prompts: dict[str, PromptVersion | None] = {}
+    keep = []
+    for r in rows[["sku", "key", "prompt_ref", "image_sha256", "provider", "model"]].itertuples(index=False):
+        prompt = _prompt(lab, r.prompt_ref, prompts)
+        keep.append(prompt is None or r.key == description_key(
+            r.image_sha256, prompt.hash, r.provider, r.model, inputs_hash=prompt.inputs_hash(contexts[r.sku])))
+    return keep
+
+
 def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
     items = lab.store.items()
     descs = lab.store.descriptions()
     if items.empty or descs.empty:
         return pd.DataFrame(columns=COLUMNS)
     descs = descs.assign(prompt_ref=descs["prompt_name"] + "@v" + descs["prompt_version"].astype(str))
-    rows = items[["sku", "title", "category", "image_sha256", "image_ext"]].merge(descs, on="image_sha256")
+    rows = items[["sku", "title", "category", "image_sha256", "image_ext", "extra"]].merge(descs, on="image_sha256")
+    rows = rows[_current(lab, items, rows)]
     stored = reviews(lab.store).drop(columns="reviewed_at")
     rows = rows.merge(stored, on="key", how="left")
     for col in stored.columns:
@@ -235,11 +202,16 @@ def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
     colours = image_colours(lab, dict(zip(rows.loc[checked, "image_sha256"], rows.loc[checked, "image_path"],
                                           strict=True)), wait=wait_for_colours)
     prompts: dict[str, PromptVersion | None] = {}
+    ok = rows["error"] == ""
+    shared = shared_text_flags(rows["text"].where(ok, "").tolist(), rows["title"].tolist(),
+                               rows["image_sha256"].tolist())
     attrs, flags = [], []
-    for r in rows[["text", "attributes", "error", "prompt_ref", "image_sha256"]].itertuples(index=False):
+    for r, also in zip(rows[["text", "attributes", "error", "prompt_ref", "image_sha256", "title", "category",
+                             "extra"]].itertuples(index=False), shared, strict=True):
         attributes = Attributes.model_validate_json(r.attributes or "{}")
+        item = ItemFacts(r.title, r.category, json.loads(r.extra or "{}"))
         flags.append([] if r.error else auto_flags(r.text, attributes, _prompt(lab, r.prompt_ref, prompts),
-                                                   colours.get(r.image_sha256, ())))
+                                                   colours.get(r.image_sha256, ()), item) + ([also] if also else []))
         attrs.append(attributes.model_dump())
     rows = rows.assign(attributes=attrs, auto_flags=flags)
     return rows[COLUMNS].sort_values(["sku", "prompt_ref", "provider", "model"]).reset_index(drop=True)
@@ -353,7 +325,7 @@ def edit(lab: Lab, key: str, new_text: str, note: str = "") -> int:
 
 
 def _reembed(lab: Lab, desc: dict, text: str) -> int:
-    """Replace the vectors of every SKU showing this image in the run's representation (if it exists yet)."""
+    """Replace the vectors of every SKU this description is current for, in the run's representation (if any)."""
     prompt = lab.prompts.get(f"{desc['prompt_name']}@v{desc['prompt_version']}")
     name = run_name(prompt, desc["provider"], desc["model"])
     try:
@@ -363,8 +335,8 @@ def _reembed(lab: Lab, desc: dict, text: str) -> int:
     if rep["encoder"] and rep["encoder"] != lab.encoder.name:
         raise VitrineError(f"{name} was embedded with {rep['encoder']}, not {lab.encoder.name}; "
                            "the revision is saved but re-run the embedding to update its vector")
-    items = lab.store.items()
-    skus = items.loc[items["image_sha256"] == desc["image_sha256"], "sku"].tolist()
+    current = run_descriptions(lab.store, lab.store.items(), prompt, desc["provider"], desc["model"])
+    skus = current.loc[current["key"] == desc["key"], "sku"].tolist()
     if skus:
         vector = lab.encoder.encode([text])
         lab.store.upsert_vectors(rep["table"], int(rep["dim"]), skus, [desc["image_sha256"]] * len(skus),
@@ -384,10 +356,8 @@ def retry_failed(lab: Lab, prompt_ref: str, provider: str, model: str | None = N
     """Describe again only the items whose description failed under this run, then embed them."""
     prompt = lab.prompts.get(prompt_ref)
     describer = lab.describer(provider, model=model or None)
-    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=describer.provider, model=describer.model)
-    failed = set(descs.loc[descs["error"] != "", "image_sha256"])
-    items = lab.store.items()
-    skus = items.loc[items["image_sha256"].isin(failed), "sku"].tolist()
+    current = run_descriptions(lab.store, lab.store.items(), prompt, describer.provider, describer.model)
+    skus = current.loc[current["error"].fillna("") != "", "sku"].tolist()
     if not skus:
         raise VitrineError(f"no failed items for {prompt.ref} via {describer.provider}/{describer.model}")
     return run_prompt(lab, prompt, provider, model=model or None, skus=skus, retry_failed=True, progress=progress)

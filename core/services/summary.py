@@ -1,4 +1,4 @@
-"""What the home page and `python -m core status` show: catalogue size, representations, providers."""
+"""What the home page shows: catalogue size, representations, providers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.describe.registry import provider_label, provider_names
 from core.describe.secrets import ENV_VARS, find_key
 from core.lab import Lab
-from core.represent.representations import list_representations
+from core.represent.coverage import list_representations
 
 BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
 

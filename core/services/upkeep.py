@@ -11,10 +11,8 @@ from core.catalog.ingest import CORE_COLUMNS, IngestReport, ingest
 from core.catalog.store import ITEM_SCHEMA
 from core.errors import VitrineError
 from core.lab import Lab
-from core.models import Progress
 from core.represent.representations import build_title
-from core.runs.describe import RunReport
-from core.runs.prompt import run_prompt
+from core.services.sync import keep_in_step
 
 STORED_COLUMNS = tuple(ITEM_SCHEMA.names)
 NOT_EXTRA = frozenset(STORED_COLUMNS) | frozenset(CORE_COLUMNS)  # everything else is merchandiser metadata
@@ -27,35 +25,14 @@ def extra_columns(items: pd.DataFrame) -> list[str]:
 
 
 def ingest_uploads(lab: Lab, uploads: list[tuple[str, bytes]], metadata: bytes | None = None) -> IngestReport:
-    """Ingest uploaded images/zips and keep the `title` representation in step with the new items."""
+    """Ingest uploaded images/zips and keep `title` and `visual` in step with the new or replaced items (their
+    descriptions are queued: see core.services.sync.plan_sync)."""
     if not uploads:
         raise VitrineError("choose at least one image or .zip to upload")
     report = ingest(lab.store, lab.images, [], metadata, uploads=uploads)
     if report.accepted:
-        build_title(lab)
+        keep_in_step(lab)
     return report
-
-
-def undescribed_skus(lab: Lab) -> list[str]:
-    """Items with no successful description under the active prompt and provider (new or failed)."""
-    prompt = lab.active_prompt()
-    provider, model = lab.active_provider()
-    descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model or None)
-    done = set(descs.loc[descs["error"] == "", "image_sha256"])
-    items = lab.store.items()
-    if items.empty:
-        return []
-    return items.loc[~items["image_sha256"].isin(done), "sku"].tolist()
-
-
-def describe_new(lab: Lab, progress: Progress | None = None) -> RunReport:
-    """Describe (and embed) the undescribed items with the active prompt and provider; failures are retried."""
-    skus = undescribed_skus(lab)
-    if not skus:
-        raise VitrineError("every item already has a description under the active prompt and provider")
-    provider, model = lab.active_provider()
-    return run_prompt(lab, lab.active_prompt(), provider, model=model or None, skus=skus,
-                      retry_failed=True, progress=progress)
 
 
 def filter_items(items: pd.DataFrame, categories: list[str] | None, text: str) -> pd.DataFrame:

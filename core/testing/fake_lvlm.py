@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from PIL import Image, ImageStat
 
@@ -83,7 +84,7 @@ class _OpenAIWire:
         image_url, texts = None, []
         for message in body.get("messages") or []:
             content = message.get("content")
-            parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            parts: list[dict] = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
             for part in parts:
                 if part.get("type") == "image_url":
                     image_url = (part.get("image_url") or {}).get("url")
@@ -120,7 +121,7 @@ class _AnthropicWire:
         image_b64, texts = None, []
         for message in body.get("messages") or []:
             content = message.get("content")
-            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            blocks: list[dict] = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
             for block in blocks:
                 if block.get("type") == "image":
                     source = block.get("source") or {}
@@ -139,6 +140,7 @@ class _AnthropicWire:
     def reply(body: dict, n: int, output: dict | str | None, refusal: str | None, usage: tuple[int, int]) -> dict:
         choice = body.get("tool_choice") or {}
         tool = choice.get("name") if choice.get("type") == "tool" else None
+        content: list[dict[str, object]]
         if refusal is not None:
             content, stop = [{"type": "text", "text": refusal}], "refusal"
         elif tool:
@@ -246,7 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         if not path.startswith("/_fake/"):
             self.server.fake.record(path, None, dict(self.headers), consume_fault=False)
-        status, payload, ctype = self.server.fake.batches.handle(self.command, path, body, self.headers)
+        status, payload, ctype = self.server.fake.batches.handle(self.command, path, body,
+                                                                 self.headers.get("content-type", ""))
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", ctype)
@@ -311,9 +314,12 @@ def _iso(t: datetime | None) -> str | None:
 def _multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
     """name -> (filename, bytes) of a multipart/form-data body (what the SDK's files.create sends)."""
     message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-    return {part.get_param("name", header="content-disposition"): (part.get_filename(),
-                                                                   part.get_payload(decode=True) or b"")
-            for part in message.iter_parts()}
+    form: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name, data = part.get_param("name", header="content-disposition"), part.get_payload(decode=True)
+        if isinstance(name, str):
+            form[name] = (part.get_filename(), data if isinstance(data, bytes) else b"")
+    return form
 
 
 class _Batches:
@@ -334,13 +340,13 @@ class _Batches:
         with self._lock:
             return f"{prefix}{next(self._ids):06d}"
 
-    def handle(self, method: str, path: str, body: bytes, headers: object) -> tuple[int, dict | bytes, str]:
+    def handle(self, method: str, path: str, body: bytes, content_type: str) -> tuple[int, dict | bytes, str]:
         """(status, JSON or raw bytes, content type)."""
         js = "application/json"
         if method == "GET" and path == "/_fake/stats":
             return 200, {"requests": len(self.fake.requests), "answered_images": self.fake.answered_images}, js
         if method == "POST" and path == "/v1/files":
-            return 200, self._upload(body, headers.get("content-type", "")), js
+            return 200, self._upload(body, content_type), js
         if method == "POST" and path == "/v1/batches":
             return self._openai_create(json.loads(body or b"{}"))
         if method == "POST" and path == "/v1/messages/batches":
@@ -378,8 +384,9 @@ class _Batches:
 
     def _store_file(self, data: bytes, filename: str, purpose: str) -> dict:
         now = int(time.time())
-        file = {"id": self._id("file-"), "object": "file", "bytes": len(data), "created_at": now,
-                "filename": filename, "purpose": purpose, "status": "processed", "expires_at": now + 30 * 86400}
+        file: dict[str, Any] = {
+            "id": self._id("file-"), "object": "file", "bytes": len(data), "created_at": now, "filename": filename,
+            "purpose": purpose, "status": "processed", "expires_at": now + 30 * 86400}
         with self._lock:
             self.files[file["id"]] = file
             self.contents[file["id"]] = data
@@ -427,7 +434,8 @@ class _Batches:
         return problems
 
     def _openai_run(self, batch_id: str, lines: list[dict]) -> None:
-        out, err = [], []
+        out: list[str] = []
+        err: list[str] = []
         for i, line in enumerate(lines, 1):
             status, reply = self._line(_OpenAIWire, line.get("body"))
             record = {"id": f"batch_req_{i}", "custom_id": line["custom_id"],
@@ -458,11 +466,11 @@ class _Batches:
         if len(set(ids)) != len(ids) or not all(_ID_PATTERN.match(i) for i in ids):
             return 400, _AnthropicWire.error(400, "custom_id must be unique and match ^[a-zA-Z0-9_-]{1,64}$"), js
         created = datetime.now(UTC)
-        batch = {"id": self._id("msgbatch_"), "type": "message_batch", "processing_status": "in_progress",
-                 "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0,
-                                    "expired": 0},
-                 "created_at": _iso(created), "expires_at": _iso(created + timedelta(hours=24)), "ended_at": None,
-                 "archived_at": None, "cancel_initiated_at": None, "results_url": None, "_created": created}
+        batch: dict[str, Any] = {
+            "id": self._id("msgbatch_"), "type": "message_batch", "processing_status": "in_progress",
+            "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
+            "created_at": _iso(created), "expires_at": _iso(created + timedelta(hours=24)), "ended_at": None,
+            "archived_at": None, "cancel_initiated_at": None, "results_url": None, "_created": created}
         with self._lock:
             self.anthropic[batch["id"]] = batch
             self.created.append(batch["id"])
@@ -510,7 +518,7 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 256  # socketserver's default backlog of 5 drops connections when 64 clients connect at once
     fake: FakeLVLMServer
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         """A client that hung up (killed mid-request) is routine here; anything else is still printed."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -536,7 +544,7 @@ class FakeLVLMServer:
     @property
     def root_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     @property
     def base_url_openai(self) -> str:

@@ -50,7 +50,7 @@ class LeakListener:
 
 def plant_hostile_description(workspace: Path, port: int) -> str:
     """Replace the first QA row's model text with hostile markup, as a compromised model might return."""
-    from core import qa
+    from core.services import qa
 
     lab = open_lab(workspace, encoder=HashEncoder())
     first = qa.qa_table(lab).iloc[0]
@@ -89,6 +89,9 @@ def page(served):
         dialogs: list[str] = []
         pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         pg.dialogs = dialogs
+        requested: list[str] = []
+        pg.context.on("request", lambda r: requested.append(r.url))
+        pg.requested = requested
         pg.set_default_timeout(90_000)
         pg.goto(served["url"])
         pg.get_by_role("heading", name="Vitrine — merchandising lab").wait_for()
@@ -192,3 +195,22 @@ def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def outside_urls(urls: list[str]) -> list[str]:
+    """URLs that would leave this machine: anything but loopback HTTP(S) and in-page data/blob/about URLs."""
+    from urllib.parse import urlsplit
+
+    return [u for u in urls if urlsplit(u).scheme not in ("data", "blob", "about")
+            and urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1")]
+
+
+def test_the_app_makes_no_request_beyond_loopback(page, served):
+    """Offline means offline: after every page above has run, nothing (favicon, fonts, telemetry) left 127.0.0.1."""
+    open_nav(page, "Catalog", "Catalog")
+    settled(page)
+    icons = page.locator("link[rel*='icon']").evaluate_all("links => links.map(l => l.href)")
+    assert icons, "the page declares a favicon"
+    assert outside_urls(icons) == []
+    assert page.requested, "the browser's requests were recorded"
+    assert outside_urls(page.requested) == []

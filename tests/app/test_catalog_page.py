@@ -1,7 +1,7 @@
 import io
 import zipfile
 
-from core.services.upkeep import undescribed_skus
+from core.services.sync import plan_sync
 from tests.app.conftest import open_page
 from tests.fakes import png_bytes
 
@@ -43,12 +43,12 @@ def test_upload_reports_each_file_then_describes_new_items(app_lab):
     assert report.set_index("file").loc["broken.png", "status"] == "rejected"
     assert "not a recognised image" in report.set_index("file").loc["broken.png", "reason"]
     assert {"N1", "Z1"} <= set(app_lab.store.items()["sku"])
-    assert sorted(undescribed_skus(app_lab)) == ["N1", "Z1"]
+    assert sorted(plan_sync(app_lab).to_describe) == ["N1", "Z1"]
     assert any("2 item(s) have no description" in i.value for i in at.info)
 
     button(at, "Describe new items with the active prompt").click().run()
     assert not at.exception and not at.error
-    assert undescribed_skus(app_lab) == []
+    assert plan_sync(app_lab).to_describe == []
     assert any(s.value.startswith("Described: preference@v") for s in at.success)
 
 

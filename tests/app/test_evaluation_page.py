@@ -1,13 +1,22 @@
-"""Evaluation page: renders, runs an evaluation on app_lab, shows table, chart, comparison and shopper links."""
+"""Evaluation page: preselects full-coverage methods only, states the pool against the catalogue, refuses pools and
+shopper counts below the floors, and reports every comparison with n and its Holm correction."""
 
+import pytest
+
+from core.evaluation.protocol import MIN_POOL_ITEMS
 from tests.app.conftest import open_page
+from tests.evaluation_catalogue import ingested_catalogue
 
 PAGE = "pages/evaluation.py"
-# eight shoppers with 3-4 interactions each over the six app_lab items
-LOG = "shopper_id,sku,timestamp\n" + "\n".join(
-    f"S{u},{sku},{t}" for u, skus in enumerate(["A1 A2 A3", "A2 A3 A1", "B1 B2 H1", "B2 B1 A1", "H1 A1 A2 B2",
-                                                "A3 A1 A2", "B1 H1 B2", "A1 B1 A2 A3"])
-    for t, sku in enumerate(skus.split())) + "\n"
+PREFERENCE = "preference@v1/fake/fake-1"
+SAMPLE_RUN = "appearance@v1/fake/fake-1"  # described for 12 of the 60 items, like an A/B sample
+
+
+@pytest.fixture
+def eval_lab(lab, tmp_path):
+    """60 ingested items in 4 categories, 60 category-loyal shoppers, a full run and a 12-item sample run."""
+    ingested_catalogue(lab, tmp_path / "imgs")
+    return lab
 
 
 def run_evaluation(at):
@@ -16,33 +25,52 @@ def run_evaluation(at):
     return at
 
 
-def test_page_renders_and_evaluates_the_workspace_interactions(app_lab):
-    app_lab.workspace.interactions_csv.write_text(LOG)
-    at = open_page(app_lab, PAGE)
+def test_page_preselects_full_coverage_only_and_names_what_it_left_out(eval_lab):
+    at = open_page(eval_lab, PAGE)
     assert not at.exception
-    assert at.multiselect[0].label == "Representations"
-    assert "popularity" in at.multiselect[0].value and "title" in at.multiselect[0].value
+    box = at.multiselect[0]
+    assert box.label == "Representations" and SAMPLE_RUN in box.options and SAMPLE_RUN not in box.value
+    assert {"random", "popularity", "title", PREFERENCE} <= set(box.value)
+    assert any(t.value == f"{SAMPLE_RUN}: 12 of 60 items" for t in at.text)
     at = run_evaluation(at)
+    assert not at.error
+    texts = [t.value for t in at.text]
+    assert "Candidate pool: 60 of 60 catalogue SKUs, identical for every method." in texts
+    assert f"Left out:\n{SAMPLE_RUN}: 12 of 60 items — excluded; describe the rest to compare it" in texts
     table = at.dataframe[0].value
-    assert "popularity" in set(table["method"]) and "title" in set(table["method"])
-    assert table.loc[table["method"] == "random", "recall@10"].iloc[0].count("[") == 1  # "mean [lo, hi]"
-    assert any("Candidate pool: 6 SKUs, identical for every method" in t.value for t in at.text)
+    assert {"popularity", "title", PREFERENCE} <= set(table["method"])
+    cell = table.loc[table["method"] == "random", "recall@10"].iloc[0]
+    assert cell.count("[") == 1 and cell.endswith("n=60")  # "mean [lo, hi] n=60"
+    assert {"precision@10", "map@10"} <= set(table.columns)
     assert at.get("plotly_chart"), "the bar chart with CI whiskers is drawn"
     categories = at.dataframe[1].value
-    assert {"category", "shoppers"} <= set(categories.columns)
-    assert categories["shoppers"].sum() == 8
-    assert any(" on NDCG@10" in t.value for t in at.text)  # the paired-comparison sentence
-    reports = list(app_lab.workspace.reports_dir.glob("evaluation-*.md"))
-    assert len(reports) == 1
+    assert {"category", "shoppers"} <= set(categories.columns) and categories["shoppers"].sum() == 60
+    sentence = next(t for t in texts if " on NDCG@10" in t)  # the paired-comparison sentence
+    assert "n = 60 shoppers" in sentence and "comparisons" in sentence
+    family = at.dataframe[2].value
+    assert list(family.columns) == ["B", "A − B", "95% CI", "n", "p", "Holm p", "verdict"]
+    assert (family["n"] == 60).all() and (family["Holm p"] >= family["p"]).all()
+    assert len(list(eval_lab.workspace.reports_dir.glob("evaluation-*.md"))) == 1
 
 
-def test_disagreement_opens_the_shopper_simulator(app_lab):
-    app_lab.workspace.interactions_csv.write_text(LOG)
-    at = run_evaluation(open_page(app_lab, PAGE))
+def test_picking_the_sample_run_is_refused_with_the_reason(eval_lab):
+    at = run_evaluation(open_page(eval_lab, PAGE))  # a good result first: it must not survive a refused run
+    at.multiselect[0].set_value(["random", "title", SAMPLE_RUN])
+    at = run_evaluation(at)
+    message = " ".join(e.value for e in at.error)
+    assert "candidate pool has 12 SKUs (of 60 in the catalogue)" in message
+    assert f"limited by {SAMPLE_RUN}: 12 of 60 items" in message and f"at least {MIN_POOL_ITEMS}" in message
+    assert not at.dataframe, "no table from this or an earlier run is shown"
+
+
+def test_disagreement_opens_the_shopper_simulator(eval_lab):
+    at = run_evaluation(open_page(eval_lab, PAGE))
     a_box, b_box = (s for s in at.selectbox if s.label in ("A", "B"))
     a_box.set_value("title")
     b_box.set_value("random")
     at.run()
+    assert any(t.value.startswith("title beats random on NDCG@10") and "n = 60 shoppers" in t.value
+               for t in at.text)
     opens = [b for b in at.button if b.label == "Open in Shopper Simulator"]
     assert opens, "title and random disagree on some shopper"
     shopper = opens[0].key.removeprefix("open_")
@@ -53,15 +81,20 @@ def test_disagreement_opens_the_shopper_simulator(app_lab):
     assert at.session_state["shopper_sample"] == shopper  # the simulator opened on that shopper
 
 
-def test_uploaded_log_and_errors(app_lab):
-    at = open_page(app_lab, PAGE)
+def test_uploaded_log_and_errors(eval_lab):
+    log = eval_lab.workspace.interactions_csv.read_text()
+    at = open_page(eval_lab, PAGE)
     at.radio[0].set_value("Upload a file")
     at = run_evaluation(at)
     assert any("Choose a file to upload" in e.value for e in at.error)
     at.file_uploader[0].set_value(("log.csv", b"shopper_id,sku\nS1,A1\n", "text/csv"))
     at = run_evaluation(at)
     assert any("missing column(s) timestamp" in e.value for e in at.error)
-    at.file_uploader[0].set_value(("log.csv", LOG.encode(), "text/csv"))
+    few = "\n".join(log.splitlines()[: 1 + 5 * 12]) + "\n"  # 12 shoppers: below the floor of 20
+    at.file_uploader[0].set_value(("log.csv", few.encode(), "text/csv"))
+    at = run_evaluation(at)
+    assert any("only 12 shoppers can be evaluated" in e.value and "at least 20" in e.value for e in at.error)
+    at.file_uploader[0].set_value(("log.csv", log.encode(), "text/csv"))
     at.multiselect[0].set_value(["random", "popularity"])
     at = run_evaluation(at)
     assert list(at.dataframe[0].value["method"]) == ["random", "popularity"]

@@ -1,5 +1,6 @@
 import pytest
 
+from core.describe.identity import item_context
 from core.models import Attributes, Description
 from core.runs.prompt import run_prompt
 from core.services import qa
@@ -67,10 +68,11 @@ def test_edit_on_the_page_stores_a_revision_and_keeps_the_original(app_lab):
 
 def test_model_text_is_rendered_literally(app_lab):
     prompt = app_lab.prompts.get("preference@v1")
-    sha = app_lab.store.items().set_index("sku").loc["A1", "image_sha256"]
+    item = app_lab.store.items().set_index("sku").loc["A1"]
     app_lab.store.upsert_descriptions([Description(
-        image_sha256=sha, prompt_name=prompt.name, prompt_version=prompt.version, prompt_hash=prompt.hash,
-        provider="fake", model="fake-1", text=HOSTILE, attributes=Attributes(style=["**loud**"]))])
+        image_sha256=item["image_sha256"], prompt_name=prompt.name, prompt_version=prompt.version,
+        prompt_hash=prompt.hash, provider="fake", model="fake-1", text=HOSTILE,
+        inputs_hash=prompt.inputs_hash(item_context(item.to_dict())), attributes=Attributes(style=["**loud**"]))])
     at = _select(open_page(app_lab, PAGE), app_lab, "A1")
     assert not at.exception
     assert HOSTILE in [t.value for t in at.text]

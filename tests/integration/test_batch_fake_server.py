@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.describe.identity import item_key
 from core.describe.pricing import cost_usd
 from core.lab import Lab
-from core.models import description_key
 from core.runs import batch
 from core.runs.prompt import run_batch
 from core.testing import fake_lvlm
@@ -52,8 +52,9 @@ def test_a_batch_run_describes_the_catalogue_at_the_batch_price(stocked_lab: Lab
     sent = [json.loads(line)["custom_id"] for line in batch.shard_path(stocked_lab, job).read_text().splitlines()]
     items = stocked_lab.store.items()
     prompt = stocked_lab.prompts.get("preference")
-    assert sorted(sent) == sorted(description_key(s, prompt.hash, provider, MODELS[provider])
-                                  for s in items["image_sha256"])
+    assert sorted(sent) == sorted(item_key(item, prompt, provider, MODELS[provider])
+                                  for item in items.to_dict("records"))
+    assert set(sent) == set(descs["key"])  # each description is stored under the key its request was sent with
     assert not [r for r in srv.requests if r.path.endswith(("/chat/completions", "/messages"))]  # no sync calls
 
 

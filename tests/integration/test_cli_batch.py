@@ -1,4 +1,4 @@
-"""`python -m core describe --batch` end to end: submit, return, re-run to collect (real SDK, fake server)."""
+"""`vitrine describe --batch` end to end: submit, return, re-run to collect (real SDK, fake server)."""
 
 from core.catalog.ingest import ingest
 from core.cli.main import main

@@ -3,8 +3,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from core import __version__
+
+VITRINE = Path(sys.executable).parent / "vitrine"  # the console script `make install` puts beside the venv python
 
 
 def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -26,6 +31,20 @@ def test_representations_side_by_side(ws):
     assert {r["name"].split("@")[0] for r in runs} == {"preference", "appearance"}
     assert all(r["count"] >= 190 for r in reps.values())
     assert reps["visual"]["dim"] == 1280 and runs[0]["dim"] == 384
+
+
+def test_installed_command_works_from_any_directory(ws, tmp_path):
+    """`vitrine` needs no checkout as its working directory: run it from an unrelated folder."""
+    assert VITRINE.is_file(), "make install puts .venv/bin/vitrine there (pip install -e .)"
+    run = lambda *args: subprocess.run([str(VITRINE), *args], cwd=tmp_path, capture_output=True, text=True,
+                                       timeout=600)
+    listed = run("representations", "--workspace", ws, "--json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert {"title", "visual"} <= {r["name"] for r in json.loads(listed.stdout)}
+    assert run("--version").stdout.strip() == f"vitrine {__version__}"
+    helped = run("--help")
+    assert helped.returncode == 0 and "usage: vitrine" in helped.stdout and " app" in helped.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written where it was run
 
 
 def test_recommend_excludes_history_and_sorts(ws):

@@ -31,6 +31,7 @@ def reference() -> np.ndarray:
     return model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
 
+@pytest.mark.slow
 def test_the_default_encoder_matches_plain_sentence_transformers_in_input_order(reference: np.ndarray) -> None:
     encoder = MiniLMEncoder(batch_size=4)  # several length-sorted batches
     vectors = encoder.encode(TEXTS)
@@ -40,6 +41,7 @@ def test_the_default_encoder_matches_plain_sentence_transformers_in_input_order(
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_ONNX, reason="without onnxruntime the default test above covers the torch path")
 def test_the_torch_backend_can_be_forced(reference: np.ndarray) -> None:
     encoder = MiniLMEncoder(batch_size=4, backend="torch")
@@ -51,6 +53,7 @@ def test_unknown_backend_is_refused() -> None:
         MiniLMEncoder(backend="tensorrt")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_ONNX, reason="onnxruntime/onnx not installed: the torch path is used")
 def test_onnx_backend_exports_once_and_matches_the_reference(reference: np.ndarray, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:

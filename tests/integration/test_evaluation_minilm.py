@@ -13,6 +13,7 @@ from core.nets.encoders import MiniLMEncoder
 from core.represent.recommend import load_matrix, recommend
 from core.represent.representations import build_title
 
+POOL_FLOOR = 24  # the floor lowered on purpose to this fixture's 24 items (the product's default is 50)
 THEMES = {
     "garden": ["terracotta plant pot", "watering can", "pruning shears", "garden gloves", "seed tray", "hose reel"],
     "kitchen": ["cast iron skillet", "chef knife", "wooden cutting board", "espresso cups", "mixing bowl", "whisk"],
@@ -40,19 +41,22 @@ def minilm_lab(tmp_path_factory):
 
 def test_minilm_titles_beat_random_and_popularity(minilm_lab):
     lab, log = minilm_lab
-    ev = evaluate_to_workspace(lab, log, representations=["random", "popularity", "title"], seed=0, n_resamples=500)
+    ev = evaluate_to_workspace(lab, log, representations=["random", "popularity", "title"], seed=0, n_resamples=500,
+                               min_pool_items=POOL_FLOOR)
     assert ev.pool_size == 24 and ev.filter.shoppers_evaluated == 40
     title, random = ev.estimate("title", "hitrate@5"), ev.estimate("random", "hitrate@5")
     assert title.mean > 0.6 and title.lo > random.hi  # semantic themes are recoverable from titles
     assert ev.paired("title", "popularity", "ndcg@10").verdict == "a"
     assert ev.paired("title", "random", "mrr").verdict == "a"
+    family = ev.comparisons("title", "ndcg@10")  # both survive Holm across the two comparisons shown together
+    assert [(p.b, p.verdict, p.family_size) for p in family] == [("random", "a", 2), ("popularity", "a", 2)]
     assert all(p.endswith((".md", ".json")) for p in ev.report_paths)
 
 
 def test_evaluation_ranking_agrees_with_recommend(minilm_lab):
     """A shopper's best-ranked held-out item under the protocol is what the product would recommend."""
     lab, log = minilm_lab
-    ev = evaluate(lab, log, representations=["title"], ks=[1], n_resamples=20)
+    ev = evaluate(lab, log, representations=["title"], ks=[1], n_resamples=20, min_pool_items=POOL_FLOOR)
     hits = ev.per_user[ev.per_user["hitrate@1"] == 1.0]
     assert len(hits) > 5
     history_by_shopper = log.frame.sort_values("timestamp", kind="stable").groupby("shopper_id")["sku"].agg(list)

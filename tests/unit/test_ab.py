@@ -7,13 +7,18 @@ from core.describe.prompts import PromptError
 from core.errors import ConfigError, VitrineError
 from core.evaluation.protocol import evaluate
 from core.models import FACETS
+from core.represent.coverage import coverage
+from core.runs.prompt import run_prompt
 from core.services.ab import (
     RECALL_CAVEAT,
     SideSpec,
     compare,
+    complete_sides,
     promote,
+    promotion_plan,
     provider_choices,
     recall_at_k,
+    recall_plans,
     resolve_side,
     run_ab,
     sample_items,
@@ -192,8 +197,11 @@ def _toy_lab(lab):
     return lab
 
 
+TINY_FLOORS = {"min_pool_items": 5, "min_shoppers": 2}  # a 6-SKU fixture, lowered explicitly
+
+
 def test_recall_is_the_evaluation_protocol_on_the_shared_pool(lab):
-    result = recall_at_k(_toy_lab(lab), ["toy1", "toy2"], k=1)
+    result = recall_at_k(_toy_lab(lab), ["toy1", "toy2"], k=1, **TINY_FLOORS)
     assert (result["k"], result["pool"], result["users"], result["seed"]) == (1, 5, 2, 0)  # no H1 in toy2
     toy1, toy2 = result["recall"]["toy1"], result["recall"]["toy2"]
     assert (toy1.mean, toy1.lo, toy1.hi, toy1.n) == (1.0, 1.0, 1.0, 2)  # B1 first for S1, A1 first for S6
@@ -204,11 +212,11 @@ def test_recall_is_the_evaluation_protocol_on_the_shared_pool(lab):
     assert result["caveat"] == RECALL_CAVEAT and "Evaluation page" in RECALL_CAVEAT
 
     direct = evaluate(lab, load_interactions(lab.workspace), representations=["toy1", "toy2"], ks=(1,), seed=0,
-                      min_interactions=2)
+                      min_interactions=2, **TINY_FLOORS)
     assert result["recall"] == {m: direct.estimate(m, "recall@1") for m in ("toy1", "toy2")}
     assert result["filter"] == direct.filter and result["pool"] == direct.pool_size
 
-    at2 = recall_at_k(lab, ["toy1", "toy2", "toy1"], k=2)["recall"]
+    at2 = recall_at_k(lab, ["toy1", "toy2", "toy1"], k=2, **TINY_FLOORS)["recall"]
     assert list(at2) == ["toy1", "toy2"] and at2["toy1"].mean == at2["toy2"].mean == 1.0
 
 
@@ -241,3 +249,60 @@ def test_promote_sets_the_active_prompt_and_provider(lab):
     with pytest.raises(ConfigError, match="unknown provider"):
         promote(lab, "preference", "nope")
     assert lab.active_prompt().ref == "appearance@v1"
+
+
+def test_promoting_a_sample_run_describes_the_rest_before_it_becomes_active(stocked_lab, fake_describer):
+    """Observed: promoting a 12-item A/B winner narrowed search and recommendations to those 12 items."""
+    prompt = stocked_lab.prompts.get("appearance@v1")
+    run_prompt(stocked_lab, prompt, "fake", skus=["A1", "A2"])  # the A/B sample
+    plan = promotion_plan(stocked_lab, "appearance@v1", "fake", "fake-1")
+    assert sorted(plan.to_describe) == ["A3", "B1", "B2", "H1"]
+    calls = len(fake_describer.calls)
+    promote(stocked_lab, "appearance@v1", "fake", "fake-1")
+    assert len(fake_describer.calls) == calls + 4  # only the rest: the sample is not paid for twice
+    assert coverage(stocked_lab, "appearance@v1/fake/fake-1").complete
+    assert stocked_lab.active_prompt().ref == "appearance@v1"
+
+
+def test_a_run_that_cannot_cover_the_catalogue_is_not_promoted(stocked_lab, fake_describer):
+    fake_describer.queue.append(RuntimeError("server hung up"))
+    with pytest.raises(VitrineError, match=r"covers 5 of 6 items.*preference@v1 via offline/default stays active"):
+        promote(stocked_lab, "appearance@v1", "fake", "fake-1")
+    assert (stocked_lab.active_prompt().ref, stocked_lab.active_provider()[0]) == ("preference@v1", "offline")
+
+
+def test_identical_sides_from_the_tagger_are_explained_before_any_vote(stocked_lab, fake_describer):
+    """Observed: an A/B of two wording-only template edits on the offline tagger asked for blind votes on identical
+    text without a word."""
+    v1 = stocked_lab.prompts.get("preference@v1")
+    v2 = stocked_lab.prompts.save("preference", v1.template + "\nMention the season.", variables=v1.variables,
+                                  facets=v1.facets, max_words=v1.max_words)
+    fake_describer.is_lvlm = False  # stands in for the offline tagger, which ignores free text
+    run = run_ab(stocked_lab, stocked_lab.store.items(), SideSpec(v1.ref, "fake"), SideSpec(v2.ref, "fake"))
+    result = compare(stocked_lab, stocked_lab.store.items(), run.side_a, run.side_b)
+    assert result.identical == 6
+    assert result.identical_note.startswith("6 of 6 items have identical text on both sides: the offline tagger")
+    assert "not its free text" in result.identical_note
+    fake_describer.is_lvlm = True
+    assert compare(stocked_lab, stocked_lab.store.items(), run.side_a, run.side_b).identical_note.endswith(
+        "votes on those items can only be ties.")
+
+
+def test_recall_of_an_ab_ranks_the_catalogue_not_the_sample(stocked_lab, fake_describer):
+    """Observed: the Prompt Lab's Recall@10 was scored on the 12 sampled SKUs (0.981 for both sides)."""
+    stocked_lab.workspace.interactions_csv.write_text("shopper_id,sku,timestamp\n" + "".join(
+        f"{s},{sku},2026-01-0{d}T10:00:00Z\n" for s, seq in (("S1", "A1 A2 A3"), ("S2", "B1 B2 H1"), ("S3", "A2 B1"))
+        for d, sku in enumerate(seq.split(), start=1)))
+    sample = stocked_lab.store.items().head(2)
+    run = run_ab(stocked_lab, sample, SideSpec("preference@v1", "fake"), SideSpec("appearance@v1", "fake"))
+    sides = [run.side_a, run.side_b]
+    with pytest.raises(VitrineError, match=r"covers 2 of 6 items; Recall@K over the catalogue needs the whole"):
+        recall_at_k(stocked_lab, [s.run for s in sides], **TINY_FLOORS)
+    assert [len(p.to_describe) for p in recall_plans(stocked_lab, sides)] == [4, 4]
+    calls = len(fake_describer.calls)
+    complete_sides(stocked_lab, sides)
+    assert len(fake_describer.calls) == calls + 8  # the rest of the catalogue, once per side; the sample is cached
+    result = recall_at_k(stocked_lab, [s.run for s in sides], **TINY_FLOORS)
+    assert result["pool"] == 6 and result["users"] == 3
+    with pytest.raises(VitrineError, match="needs at least 50"):  # the documented floor, by default
+        recall_at_k(stocked_lab, [s.run for s in sides])

@@ -58,15 +58,16 @@ def test_a_request_over_the_byte_limit_is_refused_with_a_reason() -> None:
 
 
 def test_the_real_provider_limits() -> None:
-    assert (batch.LIMITS["openai"].max_requests, batch.LIMITS["openai"].max_bytes) == (50_000, 200 * 1024**2)
-    assert (batch.LIMITS["anthropic"].max_requests, batch.LIMITS["anthropic"].max_bytes) == (100_000, 256 * 1024**2)
-    assert batch.LIMITS["anthropic"].results_ttl == timedelta(days=29)
+    openai_limits, anthropic_limits = OpenAIDescriber.batch_limits, AnthropicDescriber.batch_limits
+    assert (openai_limits.max_requests, openai_limits.max_bytes) == (50_000, 200 * 1024**2)
+    assert (anthropic_limits.max_requests, anthropic_limits.max_bytes) == (100_000, 256 * 1024**2)
+    assert anthropic_limits.results_ttl == timedelta(days=29)
 
 
 def test_openai_lines_carry_the_synchronous_request_body(image: ImageRef) -> None:
     describer = OpenAIDescriber(model="gpt-4o-mini", base_url="http://127.0.0.1:9", api_key="k")
-    params = batch.request_params(describer, image, PROMPT)  # captured before any network call
-    record = json.loads(batch.batch_line("openai", "key1", params))
+    params = describer.request_for(image, PROMPT)  # built without any network call
+    record = json.loads(describer.batch_line("key1", params))
     assert record["custom_id"] == "key1" and record["method"] == "POST" and record["url"] == "/v1/chat/completions"
     body = record["body"]
     assert body["model"] == "gpt-4o-mini" and body["response_format"]["type"] == "json_schema"
@@ -77,7 +78,7 @@ def test_openai_lines_carry_the_synchronous_request_body(image: ImageRef) -> Non
 
 def test_anthropic_lines_carry_the_forced_tool_call(image: ImageRef) -> None:
     describer = AnthropicDescriber(base_url="http://127.0.0.1:9", api_key="k")
-    record = json.loads(batch.batch_line("anthropic", "key2", batch.request_params(describer, image, PROMPT)))
+    record = json.loads(describer.batch_line("key2", describer.request_for(image, PROMPT)))
     assert set(record) == {"custom_id", "params"}
     params = record["params"]
     assert params["tool_choice"]["type"] == "tool" and params["messages"][0]["content"][0]["type"] == "image"
@@ -117,6 +118,13 @@ def test_anthropic_replies_are_parsed_from_the_tool_call() -> None:
         "content": [{"type": "tool_use", "id": "t", "name": "record_description", "input": OUTPUT}]})
     desc = batch.parse_reply(describer, "c" * 64, PROMPT, message)
     assert desc.ok and desc.text == "A red scarf." and desc.input_tokens == 500
+
+
+def test_a_shard_sidecar_written_before_inputs_hashes_still_reads(stocked_lab: Lab) -> None:
+    sidecar = stocked_lab.workspace.root / "batches" / "old.keys.json"
+    sidecar.parent.mkdir(exist_ok=True)
+    sidecar.write_text(json.dumps({"k1": "a" * 64}))  # custom_id -> sha, as shards in flight across an upgrade hold
+    assert batch._keys(stocked_lab, {"path": "batches/old.jsonl"}) == {"k1": ("a" * 64, "")}
 
 
 def job(status: str, expires: datetime) -> dict:

@@ -7,13 +7,12 @@ import pytest
 from core.catalog.ingest import read_metadata
 from core.errors import VitrineError
 from core.represent.recommend import search
+from core.services.sync import describe_queued, plan_sync
 from core.services.upkeep import (
     catalogue_frame,
-    describe_new,
     export_csv,
     filter_items,
     ingest_uploads,
-    undescribed_skus,
     update_items,
 )
 from tests.fakes import png_bytes
@@ -97,14 +96,14 @@ def test_ingest_uploads_reports_and_builds_title(lab):
 
 def test_describe_new_only_touches_undescribed_items(stocked_lab, fake_describer):
     stocked_lab.store.set_setting("active_provider", "fake")
-    assert len(undescribed_skus(stocked_lab)) == 6
-    report = describe_new(stocked_lab)
+    assert len(plan_sync(stocked_lab).to_describe) == 6
+    report = describe_queued(stocked_lab)
     assert report.calls == 6 and report.representation.startswith("preference@v")
-    assert undescribed_skus(stocked_lab) == []
+    assert plan_sync(stocked_lab).to_describe == []
     ingest_uploads(stocked_lab, [("N1.png", png_bytes("black"))])
-    assert undescribed_skus(stocked_lab) == ["N1"]
+    assert plan_sync(stocked_lab).to_describe == ["N1"]
     fake_describer.calls.clear()
-    assert describe_new(stocked_lab).calls == 1
+    assert describe_queued(stocked_lab).calls == 1
     assert len(fake_describer.calls) == 1
-    with pytest.raises(VitrineError, match="already has a description"):
-        describe_new(stocked_lab)
+    with pytest.raises(VitrineError, match="already has a description of its current inputs"):
+        describe_queued(stocked_lab)

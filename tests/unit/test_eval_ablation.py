@@ -1,20 +1,16 @@
 """Title ablation: a derived prompt without {title}, run with the title also removed from the item context."""
 
-import shutil
-
 import pytest
 
-from core.describe.prompts import DEFAULT_PROMPTS_DIR, PromptLibrary
+from core.describe.prompts import DEFAULT_PROMPTS_DIR
 from core.errors import EvaluationError
 from core.evaluation.ablation import prompt_without, run_withheld
 from core.runs.prompt import run_prompt
 
 
 @pytest.fixture
-def ablation_lab(stocked_lab, tmp_path):
-    """The stocked lab with a private copy of the shipped prompts (the repo's prompts/ stays untouched)."""
-    shutil.copytree(DEFAULT_PROMPTS_DIR, tmp_path / "prompts")
-    stocked_lab.prompts = PromptLibrary(tmp_path / "prompts")
+def ablation_lab(stocked_lab):
+    """The stocked lab: the derived prompt is saved into its workspace, the shipped seeds stay untouched."""
     return stocked_lab
 
 
@@ -29,6 +25,9 @@ def test_derived_prompt_drops_the_title_line_only(ablation_lab):
     assert len(derived.template.splitlines()) == len(base.template.splitlines()) - 1
     assert prompt_without(library, base).ref == derived.ref  # an identical version is reused, not re-saved
     assert [v.version for v in library.versions("preference-notitle")] == [1]
+    saved = library.entry(derived.ref)
+    assert (saved.source, saved.path.parent) == ("workspace", ablation_lab.workspace.prompts_dir / derived.name)
+    assert not (DEFAULT_PROMPTS_DIR / derived.name).exists()
     with pytest.raises(EvaluationError, match="does not use {title}"):
         prompt_without(library, library.get("appearance"))
 

@@ -12,6 +12,7 @@ def test_interval_contains_the_mean_and_is_deterministic_per_seed():
     assert est.lo <= est.mean <= est.hi
     assert est.mean == pytest.approx(values.mean())
     assert est.n == 200
+    assert est.cell() == f"{est.text()} n=200"  # every table cell carries its n
     assert bootstrap_ci(values, seed=3) == est
     assert bootstrap_ci(values, seed=4) != est
     # a 95% interval of a mean of 200 uniforms is roughly ±0.04 wide

@@ -87,10 +87,39 @@ def test_several_users_at_once_and_coverage():
     assert m["mrr"].tolist() == pytest.approx([1 / 3, 1 / 2])
 
 
+def test_precision_and_map_by_hand():
+    # shopper 0: test items at ranks 1, 3, 6; shopper 1: one test item at rank 2; shopper 2: ranks 4 and 5
+    m = user_metrics([np.array([6, 1, 3]), np.array([2]), np.array([5, 4])], [1, 3, 5])
+    # Precision@K = hits in the top K / K
+    assert m["precision@1"].tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert m["precision@3"].tolist() == pytest.approx([2 / 3, 1 / 3, 0.0])
+    assert m["precision@5"].tolist() == pytest.approx([2 / 5, 1 / 5, 2 / 5])
+    # AP@K = (1 / min(#test, K)) * sum over hits at rank r <= K of (hits at ranks <= r) / r
+    # shopper 0, K = 3: hits at 1 (1/1) and 3 (2/3); normaliser min(3, 3) = 3 -> (1 + 2/3) / 3 = 0.5556
+    # shopper 0, K = 1: hit at 1 (1/1); normaliser min(3, 1) = 1 -> 1.0; K = 5: same hits, normaliser 3
+    assert m["map@1"].tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert m["map@3"][0] == pytest.approx((1 + 2 / 3) / 3)
+    assert m["map@5"][0] == pytest.approx((1 + 2 / 3) / 3)
+    # shopper 1: one item at rank 2 -> (1/2) / 1 once K >= 2
+    assert m["map@3"][1] == pytest.approx(0.5) and m["map@5"][1] == pytest.approx(0.5)
+    # shopper 2: hits at 4 (1/4) and 5 (2/5), normaliser min(2, 5) = 2 -> (0.25 + 0.4) / 2 = 0.325
+    assert m["map@3"][2] == 0 and m["map@5"][2] == pytest.approx((1 / 4 + 2 / 5) / 2)
+    # the mean over shoppers is MAP@5
+    assert m["map@5"].mean() == pytest.approx(((1 + 2 / 3) / 3 + 0.5 + 0.325) / 3)
+
+
+def test_precision_keeps_k_as_denominator_beyond_the_candidate_list():
+    # 3 candidates, every one a test item, K = 20: Precision@20 = 3 / 20, AP@20 = 1 (normaliser min(3, 20) = 3)
+    m = user_metrics([np.array([1, 2, 3])], [20])
+    assert m["precision@20"][0] == pytest.approx(3 / 20) and m["map@20"][0] == pytest.approx(1.0)
+
+
 def test_names_and_labels():
-    assert metric_names([5, 10]) == ["recall@5", "ndcg@5", "hitrate@5", "recall@10", "ndcg@10", "hitrate@10",
-                                     "mrr", "coverage@5", "coverage@10"]
+    assert metric_names([5, 10]) == ["recall@5", "precision@5", "ndcg@5", "map@5", "hitrate@5", "recall@10",
+                                     "precision@10", "ndcg@10", "map@10", "hitrate@10", "mrr", "coverage@5",
+                                     "coverage@10"]
     assert metric_label("ndcg@10") == "NDCG@10" and metric_label("mrr") == "MRR"
+    assert metric_label("map@10") == "MAP@10" and metric_label("precision@5") == "Precision@5"
 
 
 def test_non_finite_scores_are_refused():

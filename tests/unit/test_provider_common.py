@@ -1,4 +1,4 @@
-"""Pure tests of the provider plumbing: output validation, facet filtering, costs, error messages."""
+"""Pure tests of the provider plumbing: requests, replies, capabilities, validation, facets, costs, errors."""
 
 from __future__ import annotations
 
@@ -6,23 +6,32 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx2
 import openai
 import pytest
+from anthropic.types import Message
+from openai.types.chat import ChatCompletion
 from PIL import Image
 
 from core.describe.pricing import cost_usd
 from core.describe.prompts import PromptVersion
+from core.describe.providers.anthropic_provider import AnthropicDescriber
 from core.describe.providers.errors import ProviderError, ProviderOutputError, from_sdk_error, redact
 from core.describe.providers.openai_provider import OpenAIDescriber
 from core.describe.providers.sdk import RawReply, build_description, encode_image, keep_facets, parse_output
+from core.describe.registry import provider_class
+from core.describe.secrets import ENV_VARS
 from core.errors import VitrineError
-from core.models import Attributes, DescriptionOutput, ImageRef
+from core.models import Attributes, DescriptionOutput, ImageRef, output_json_schema
 
 KEY = "sk-unit-SECRET-0123456789"
 WHO = "openai:gpt-4o-mini"
+LOCAL = "http://127.0.0.1:9"  # never contacted: nothing below opens a connection
+OUTPUT = {"description": "A navy tote.", "attributes": {"style": [], "material": ["leather"], "colour": ["navy"],
+                                                        "pattern": [], "usage_context": [], "occasion": []}}
 
 
 @pytest.fixture
@@ -158,3 +167,99 @@ def test_runaway_output_is_rejected_as_oversize() -> None:
     assert parse_output({"description": long_text, "attributes": {}}, WHO, max_words=200).description
     with pytest.raises(ProviderOutputError, match="oversize output .* characters"):
         parse_output('{"description": "' + "x" * 70_000 + '"}', WHO)
+
+
+def test_openai_build_request_is_the_chat_completion_body() -> None:
+    request = OpenAIDescriber(model="gpt-4o-mini", base_url=LOCAL).build_request("QUJD", "image/png", "Describe it.")
+    assert request == {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,QUJD"}},
+            {"type": "text", "text": "Describe it."},
+        ]}],
+        "response_format": {"type": "json_schema", "json_schema": {
+            "name": "product_description", "strict": True, "schema": output_json_schema()}},
+    }  # no max_tokens: the strict schema bounds the output
+
+
+def test_anthropic_build_request_forces_the_description_tool() -> None:
+    request = AnthropicDescriber(model="claude-haiku-4-5", base_url=LOCAL).build_request("QUJD", "image/jpeg", "Hi.")
+    assert request == {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "QUJD"}},
+            {"type": "text", "text": "Hi."},
+        ]}],
+        "tools": [{"name": "record_description", "description": "Record the product description and its attributes.",
+                   "input_schema": output_json_schema()}],
+        "tool_choice": {"type": "tool", "name": "record_description"},
+    }
+
+
+def test_request_for_encodes_the_image_and_renders_the_prompt(image_ref: ImageRef, prompt: PromptVersion) -> None:
+    describer = OpenAIDescriber(base_url=LOCAL)
+    assert describer.request_for(image_ref, prompt) == describer.build_request(
+        encode_image(image_ref), "image/png", "Describe the bag.")
+
+
+def completion(content: str | None, refusal: str | None = None) -> ChatCompletion:
+    return ChatCompletion.model_validate({
+        "id": "c1", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content, "refusal": refusal}}],
+        "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}})
+
+
+def message(stop_reason: str, *content: dict) -> Message:
+    return Message.model_validate({
+        "id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "stop_reason": stop_reason,
+        "stop_sequence": None, "usage": {"input_tokens": 500, "output_tokens": 50}, "content": list(content)})
+
+
+def test_parse_response_yields_the_payload_and_usage() -> None:
+    text = json.dumps(OUTPUT)
+    assert OpenAIDescriber(base_url=LOCAL).parse_response(completion(text)) == RawReply(text, 1200, 300)
+    tool_call = {"type": "tool_use", "id": "t1", "name": "record_description", "input": OUTPUT}
+    reply = AnthropicDescriber(base_url=LOCAL).parse_response(message("tool_use", tool_call))
+    assert reply == RawReply(OUTPUT, 500, 50)
+
+
+@pytest.mark.parametrize(("describer", "obj", "error"), [
+    (OpenAIDescriber(base_url=LOCAL), completion(None, refusal="no"), "openai:gpt-4o-mini: the model refused: no"),
+    (OpenAIDescriber(base_url=LOCAL), completion(None), r"empty response \(finish_reason=stop\)"),
+    (AnthropicDescriber(base_url=LOCAL), message("refusal", {"type": "text", "text": "I can't."}),
+     "anthropic:claude-haiku-4-5: the model refused: I can't."),
+    (AnthropicDescriber(base_url=LOCAL), message("end_turn", {"type": "text", "text": "{}"}),
+     r"no record_description tool call in the response \(stop_reason=end_turn\)"),
+])
+def test_parse_response_rejects_refusals_and_missing_output(describer: Any, obj: Any, error: str) -> None:
+    with pytest.raises(ProviderOutputError, match=error):
+        describer.parse_response(obj)
+
+
+def test_describe_sends_build_request_and_parses_the_reply(image_ref: ImageRef, prompt: PromptVersion,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    describer = OpenAIDescriber(base_url=LOCAL)
+    sent: list[dict] = []
+
+    def send(client: object, request: dict) -> ChatCompletion:  # the one network call, answered from a can
+        sent.append(request)
+        return completion(json.dumps(OUTPUT))
+
+    monkeypatch.setattr(describer, "send", send)
+    desc = describer.describe(image_ref, prompt)
+    assert sent == [describer.request_for(image_ref, prompt)]
+    assert (desc.text, desc.attributes.colour, desc.attributes.material) == ("A navy tote.", ["navy"], ["leather"])
+    assert (desc.input_tokens, desc.output_tokens) == (1200, 300)
+
+
+@pytest.mark.parametrize(("name", "supports_batch", "is_lvlm"), [
+    ("offline", False, False), ("openai", True, True), ("anthropic", True, True),
+])
+def test_capabilities_live_on_the_provider_class(name: str, supports_batch: bool, is_lvlm: bool) -> None:
+    cls = provider_class(name)
+    assert (cls.provider, cls.supports_batch, cls.is_lvlm) == (name, supports_batch, is_lvlm)
+    assert cls.key_env_var == ENV_VARS.get(name)  # the variable core.describe.secrets reads
+    assert cls.needs_key == (cls.key_env_var is not None)
+

@@ -6,7 +6,7 @@ import pytest
 
 from core.describe.revisions import human_revisions
 from core.errors import VitrineError
-from core.models import FACETS, Attributes, description_key
+from core.models import FACETS, Attributes
 from core.represent.representations import embed_description_run, run_name
 from core.runs.prompt import run_prompt
 from core.services import qa
@@ -86,7 +86,7 @@ def test_dominant_colour_of_a_red_square_on_white_is_red(image_colours):
 def test_colour_contradiction_is_flagged(prompt, image_colours):
     flags = qa.auto_flags("A bold blue linen shirt for sunny weekends and relaxed dinners.", FULL, prompt,
                           image_colours("red"))
-    assert flags == ["colour contradiction: text says blue; image looks red"]
+    assert len(flags) == 1 and flags[0].startswith("colour contradiction: text says blue; image looks red (ΔE2000 ")
 
 
 @pytest.mark.parametrize(("text", "colour"), [
@@ -107,10 +107,10 @@ def test_image_colours_are_analysed_once_per_workspace(described, monkeypatch):
     """The colour check reads stored colours on later builds (and in a new server) instead of decoding images."""
     first = qa.qa_table(described)
     stored = described.store.frame(qa.COLOURS_TABLE, qa.COLOURS_SCHEMA)
-    assert "red" in json.loads(stored.set_index("image_sha256").loc[_row(described, "A1")["image_sha256"],
-                                                                      "colours"])
-    qa.dominant_colour_names.cache_clear()
-    monkeypatch.setattr(qa, "dominant_colour_names", _no_analysis)
+    colours = json.loads(stored.set_index("image_sha256").loc[_row(described, "A1")["image_sha256"], "colours"])
+    assert "Red" in [name for name, _, _ in colours]
+    qa.dominant_image_colours.cache_clear()
+    monkeypatch.setattr(qa, "dominant_image_colours", _no_analysis)
     assert qa.qa_table(described)["auto_flags"].tolist() == first["auto_flags"].tolist()
 
 
@@ -118,7 +118,7 @@ def test_warm_colours_analyses_described_images_in_a_worker(described, monkeypat
     future = qa.warm_colours(described)
     assert future is not None and len(future.result()) == described.store.items()["image_sha256"].nunique()
     assert qa.warm_colours(described) is None  # nothing left to analyse
-    monkeypatch.setattr(qa, "dominant_colour_names", _no_analysis)
+    monkeypatch.setattr(qa, "dominant_image_colours", _no_analysis)
     assert _row(described, "A1")["text"]  # the build reads what the worker stored
 
 
@@ -135,7 +135,7 @@ def test_rows_skip_the_colour_check_only_while_a_worker_is_analysing(described, 
 
     assert colour_flags() == [] and qa.colours_pending(described)
     worker.set_result({})
-    assert colour_flags() == ["colour contradiction: text says blue; image looks red"]
+    assert [f.split(" (")[0] for f in colour_flags()] == ["colour contradiction: text says blue; image looks red"]
     assert not qa.colours_pending(described)
 
 
@@ -249,7 +249,7 @@ def test_retry_failed_redescribes_only_failed_items(stocked_lab, fake_describer)
     report = qa.retry_failed(stocked_lab, "preference@v1", "fake", "fake-1")
     assert (report.calls, report.failed) == (1, 0)
     assert qa.qa_table(stocked_lab, status="failed").empty
-    key = description_key(failed.iloc[0]["image_sha256"], prompt.hash, "fake", "fake-1")
+    key = failed.iloc[0]["key"]  # the retry replaced the failed row under the same key
     assert qa.approve(stocked_lab, key)["status"] == "approved"
     with pytest.raises(VitrineError, match="no failed items"):
         qa.retry_failed(stocked_lab, "preference@v1", "fake", "fake-1")
@@ -269,3 +269,15 @@ def test_attribute_text_and_provider_choices(lab):
     assert qa.attribute_text({"style": ["a", "b"], "colour": [], "pattern": ["plain"]}) == \
         "style: a, b; pattern: plain"
     assert {"fake", "offline"} <= set(qa.provider_choices(lab))
+
+
+def test_qa_table_checks_each_text_against_its_own_item(stocked_lab, fake_describer):
+    """One backpack text for every item: wrong type and material for most, and shared by six different titles."""
+    attributes = {"colour": ["navy"], "pattern": ["plain"], "material": ["polyester"]}
+    fake_describer.queue.extend([("A practical backpack for commutes; typically durable polyester.", attributes)] * 6)
+    run_prompt(stocked_lab, stocked_lab.prompts.get("appearance@v1"), "fake")
+    flags = qa.qa_table(stocked_lab).set_index("sku")["auto_flags"]
+    assert flags["B1"] == ["type contradiction: text says backpack; title says tote",
+                           "material contradiction: text says polyester; item says leather",
+                           "shared text: the same text describes 6 differently titled items"]
+    assert "type contradiction: text says backpack; title says vase" in flags["H1"]

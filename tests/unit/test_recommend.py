@@ -69,5 +69,5 @@ def test_recency_weights_favour_recent_items():
 
 
 def test_empty_workspace_says_what_to_do(lab):
-    with pytest.raises(VitrineError, match="run `python -m core describe` first"):
+    with pytest.raises(VitrineError, match="run `vitrine describe` first"):
         recommend(lab, ["A1"])

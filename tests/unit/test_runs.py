@@ -1,5 +1,6 @@
+from core.represent.coverage import list_representations
+from core.represent.representations import build_title, run_name
 from core.runs import describe as runs
-from core.represent.representations import build_title, list_representations, run_name
 from core.runs.describe import describe_items, select_items
 from core.runs.prompt import run_prompt
 from tests.fakes import FakeDescriber

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import chain, zip_longest
+from typing import ClassVar
 
 import yaml
 from PIL import Image
@@ -135,7 +136,11 @@ def render(tags: Tags, context: Mapping[str, str], prompt: PromptVersion) -> tup
 class OfflineDescriber:
     """Describes images without any API: CNN product-type tags, colour palette, pattern cue and item metadata."""
 
-    provider = "offline"
+    provider: ClassVar[str] = "offline"
+    needs_key: ClassVar[bool] = False
+    key_env_var: ClassVar[str | None] = None
+    supports_batch: ClassVar[bool] = False
+    is_lvlm: ClassVar[bool] = False  # a CNN tagger rendering templates: no model reads the prompt
 
     def __init__(self, model: str = MODEL, vision: VisionModel | None = None) -> None:
         if model != MODEL:
@@ -169,13 +174,13 @@ class OfflineDescriber:
         latency_ms = (time.perf_counter() - start) * 1000 / max(1, len(images))  # amortised over the batch
         out = []
         for ref, result in zip(images, results, strict=True):
-            base = dict(image_sha256=ref.sha256, prompt_name=prompt.name, prompt_version=prompt.version,
-                        prompt_hash=prompt.hash, provider=self.provider, model=self.model, latency_ms=latency_ms)
+            base = Description(image_sha256=ref.sha256, prompt_name=prompt.name, prompt_version=prompt.version,
+                               prompt_hash=prompt.hash, provider=self.provider, model=self.model, latency_ms=latency_ms)
             if isinstance(result, OSError):
-                out.append(Description(**base, error=f"cannot read image {ref.path}: {result}"))
+                out.append(base.model_copy(update={"error": f"cannot read image {ref.path}: {result}"}))
             else:
                 text, attributes = result
-                out.append(Description(**base, text=text, attributes=attributes))
+                out.append(base.model_copy(update={"text": text, "attributes": attributes}))
         return out
 
     def describe(self, image: ImageRef, prompt: PromptVersion) -> Description:

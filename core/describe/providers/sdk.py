@@ -1,4 +1,4 @@
-"""What the SDK-backed providers share: image encoding, output validation, timing and key handling."""
+"""What the SDK-backed providers share: image encoding, output validation, timing, key handling, Batch API types."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -20,6 +23,7 @@ from core.describe.secrets import find_key, require_key
 from core.errors import VitrineError
 from core.models import Attributes, Description, DescriptionOutput, ImageRef
 
+T = TypeVar("T")
 NO_KEY = "not-needed"  # local OpenAI/Anthropic-compatible servers ignore the key, but SDKs want one
 
 
@@ -87,11 +91,58 @@ def build_description(image: ImageRef, prompt: PromptVersion, *, provider: str, 
     )
 
 
+@dataclass(frozen=True)
+class BatchLimits:
+    """A provider's Batch API limits for one shard, and how long after creation it keeps the results."""
+
+    max_requests: int
+    max_bytes: int
+    results_ttl: timedelta
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A batch the provider accepted: its id, when the provider created it, and (OpenAI) the uploaded input file."""
+
+    batch_id: str
+    created: datetime
+    file_id: str = ""
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """Where a provider batch stands: 'in_progress', 'ended' (results to fetch) or 'failed' (nothing to fetch)."""
+
+    status: Literal["in_progress", "ended", "failed"]
+    ended_at: datetime | None = None
+    note: str = ""  # why it failed
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One request of an ended batch: the SDK-typed response (for parse_response), or why there is none."""
+
+    custom_id: str
+    response: Any = None
+    error: str = ""
+
+
+def jsonl(record: dict) -> bytes:
+    """One compact JSON Lines record, as batch input files and create calls carry them."""
+    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
+
+
 @dataclass
 class SDKDescriber(ABC):
-    """Template for providers backed by an official SDK: subclasses only build the client and the call."""
+    """Template for providers backed by an official SDK: subclasses build the request and parse the reply, and
+    the synchronous describe() and the Batch API shards (core.runs.batch) both compose those two methods."""
 
     provider: ClassVar[str]
+    needs_key: ClassVar[bool] = True  # the hosted API does; a local base_url gets NO_KEY
+    key_env_var: ClassVar[str | None] = None
+    supports_batch: ClassVar[bool] = True
+    is_lvlm: ClassVar[bool] = True
+    batch_limits: ClassVar[BatchLimits]
     model: str
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
@@ -113,32 +164,70 @@ class SDKDescriber(ABC):
     @abstractmethod
     def _new_client(self, api_key: str) -> Any: ...
 
+    # --- one request -------------------------------------------------------------------------------
+
     @abstractmethod
-    def _request(self, client: Any, image_b64: str, media_type: str, text: str) -> RawReply:
-        """One API call (the SDK retries inside it); raise ProviderOutputError for refusals."""
+    def build_request(self, image_b64: str, media_type: str, text: str) -> dict:
+        """The SDK call's keyword arguments, which are also the JSON body on the wire and in a batch line."""
+
+    @abstractmethod
+    def send(self, client: Any, request: dict) -> Any:
+        """One API call with build_request's arguments (the SDK retries inside it); returns the SDK-typed reply."""
+
+    @abstractmethod
+    def parse_response(self, obj: Any) -> RawReply:
+        """An SDK-typed reply -> structured payload and usage; a refusal or empty answer is a ProviderOutputError."""
+
+    def request_for(self, image: ImageRef, prompt: PromptVersion) -> dict:
+        """build_request for this image under this prompt (the image read and base64-encoded)."""
+        return self.build_request(encode_image(image), image.media_type, prompt.render(image.context))
+
+    # --- the Batch API ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def batch_line(self, key: str, params: dict) -> bytes:
+        """One JSONL line of a batch shard: build_request's params under the custom_id `key`."""
+
+    @abstractmethod
+    def submit_batch(self, path: Path, job_id: str) -> Submitted:
+        """Create a provider batch from the shard file at `path` (job_id: ours, for the provider's metadata)."""
+
+    @abstractmethod
+    def poll_batch(self, batch_id: str) -> BatchState:
+        """Where the provider batch stands; "ended" once its results can be fetched."""
+
+    @abstractmethod
+    def batch_results(self, batch_id: str) -> list[BatchResult]:
+        """Every result of an ended batch, succeeded or not."""
+
+    # --- shared plumbing -------------------------------------------------------------------------
 
     def client(self) -> Any:
         """The SDK client, created once; a hosted API needs a key, a local base_url does not."""
         with self._lock:
             if self._client is None:
-                if self.base_url is None:
+                if self.needs_key and self.base_url is None:
                     self._secret = require_key(self.provider, self.api_key)
                 else:
                     self._secret = find_key(self.provider, self.api_key) or NO_KEY
                 self._client = self._new_client(self._secret)
             return self._client
 
-    def describe(self, image: ImageRef, prompt: PromptVersion) -> Description:
-        client = self.client()
-        image_b64 = encode_image(image)
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one SDK call; its errors become ProviderErrors that never quote the key."""
         sdk = self.sdk()
-        started = time.perf_counter()
         try:
-            reply = self._request(client, image_b64, image.media_type, prompt.render(image.context))
+            return fn()
         except sdk.APIError as exc:
             # `from None`: the SDK exception's text is the server's, which may quote the key.
             raise from_sdk_error(exc, sdk, provider=self.provider, model=self.model, secret=self._secret,
                                  max_retries=self.max_retries) from None
+
+    def describe(self, image: ImageRef, prompt: PromptVersion) -> Description:
+        client = self.client()
+        request = self.request_for(image, prompt)
+        started = time.perf_counter()
+        reply = self.parse_response(self._call(lambda: self.send(client, request)))
         latency_ms = (time.perf_counter() - started) * 1000
         output = parse_output(reply.payload, self.who, max_words=prompt.max_words)
         return build_description(image, prompt, provider=self.provider, model=self.model,

@@ -1,0 +1,123 @@
+"""`vitrine sync` and the app's Sync: bring every representation the app ranks with to full, fresh coverage.
+
+Title and visual are local and cheap, so they are always rebuilt; the active description run describes what it
+lacks through the describe cache, after an estimate, and a hosted (possibly paid) provider needs consent first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.describe.identity import run_descriptions
+from core.describe.pricing import is_priced
+from core.describe.prompts import PromptVersion
+from core.errors import VitrineError
+from core.lab import Lab
+from core.models import Progress
+from core.represent.coverage import Coverage, coverage
+from core.represent.representations import TITLE, VISUAL, build_title, build_visual, embed_description_run, run_name
+from core.runs.batch import estimate_cost
+from core.runs.describe import RunReport
+from core.runs.prompt import run_prompt
+
+
+class ConsentNeeded(VitrineError):
+    """A sync would call a hosted provider: the message carries the estimate; re-run with consent."""
+
+
+@dataclass
+class SyncPlan:
+    """What a sync would do, before it does anything (the estimate shown ahead of any paid call)."""
+
+    run: str  # the active description run
+    provider: str
+    model: str
+    to_describe: list[str]  # SKUs without a successful description of their current inputs
+    hosted: bool  # calls leave the machine for a keyed API
+    is_lvlm: bool  # False for the offline tagger: say so wherever its descriptions are offered
+    cost_usd: float | None  # None: no price known for this model
+    seconds: float | None  # rough: the run's recorded mean latency per item, when it has history
+
+    def estimate(self) -> str:
+        n = len(self.to_describe)
+        if not n:
+            return f"{self.run}: nothing to describe"
+        price = ("free (runs locally)" if not self.hosted else "unknown price" if self.cost_usd is None
+                 else f"about ${self.cost_usd:,.2f}")
+        time = f", about {self.seconds / 60:.1f} min" if self.seconds else ""
+        return f"{self.run}: {n:,} item(s) to describe via {self.provider}/{self.model}: {price}{time}"
+
+
+@dataclass
+class SyncReport:
+    plan: SyncPlan
+    described: RunReport | None
+    coverage: list[Coverage] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [self.described.summary()] if self.described else []
+        return out + [f"{c.name}: {c.label()}" + ("" if c.complete else " — incomplete") for c in self.coverage]
+
+
+def plan_sync(lab: Lab) -> SyncPlan:
+    """What completing the active run would take."""
+    provider, model = lab.active_provider()
+    return plan_run(lab, lab.active_prompt(), provider, model)
+
+
+def plan_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> SyncPlan:
+    """What completing one description run over the catalogue would take (a promotion, a sync)."""
+    describer = lab.describer(provider, model=model or None)
+    current = run_descriptions(lab.store, lab.store.items(), prompt, describer.provider, describer.model)
+    todo = current.loc[current["error"].fillna("missing") != "", "sku"].tolist()
+    hosted = bool(getattr(describer, "needs_key", False))
+    cost = None
+    if hosted and is_priced(describer.provider, describer.model):
+        cost = estimate_cost(lab, prompt, describer.provider, describer.model, items=len(todo)).sync_total
+    done = current[current["error"] == ""]
+    latency = float(done["latency_ms"].mean()) / 1000 if len(done) else None
+    return SyncPlan(run_name(prompt, describer.provider, describer.model), describer.provider, describer.model,
+                    todo, hosted, bool(getattr(describer, "is_lvlm", True)), cost,
+                    latency * len(todo) if latency else None)
+
+
+def complete_run(lab: Lab, prompt: PromptVersion, plan: SyncPlan, *, allow_hosted: bool = False,
+                 progress: Progress | None = None) -> RunReport | None:
+    """Describe what the run lacks (through the cache: nothing is paid twice) and refresh its vectors."""
+    if plan.to_describe and plan.hosted and not allow_hosted:
+        raise ConsentNeeded(f"{plan.estimate()}. Nothing was sent; confirm to go ahead (CLI: --yes).")
+    if plan.to_describe:
+        return run_prompt(lab, prompt, plan.provider, model=plan.model or None, skus=plan.to_describe,
+                          retry_failed=True, progress=progress)
+    embed_description_run(lab, prompt, plan.provider, plan.model)  # revisions, re-keyed items: vectors catch up
+    return None
+
+
+def describe_queued(lab: Lab, *, allow_hosted: bool = False, progress: Progress | None = None) -> RunReport:
+    """The Catalog's button: describe what the active run lacks (new, replaced, retitled or failed items)."""
+    plan = plan_sync(lab)
+    if not plan.to_describe:
+        raise VitrineError(f"every item already has a description of its current inputs under {plan.run}")
+    report = complete_run(lab, lab.active_prompt(), plan, allow_hosted=allow_hosted, progress=progress)
+    assert report is not None  # there was something to describe
+    return report
+
+
+def keep_in_step(lab: Lab) -> list[str]:
+    """After an ingest or an edit: the local baselines follow the catalogue at once (changed items only)."""
+    if not lab.store.item_count():
+        return []
+    return [build_title(lab), build_visual(lab)]
+
+
+def sync(lab: Lab, *, allow_hosted: bool = False, progress: Progress | None = None) -> SyncReport:
+    """Title and visual, then the active run over everything it lacks; nothing already described is paid again."""
+    if not lab.store.item_count():
+        raise VitrineError("the catalogue is empty: ingest images first")
+    plan = plan_sync(lab)
+    if plan.to_describe and plan.hosted and not allow_hosted:  # before anything runs, local work included
+        raise ConsentNeeded(f"{plan.estimate()}. Nothing was sent; confirm to go ahead (CLI: --yes).")
+    keep_in_step(lab)
+    described = complete_run(lab, lab.active_prompt(), plan, allow_hosted=allow_hosted, progress=progress)
+    names = [TITLE, VISUAL, plan.run]
+    return SyncReport(plan, described, [coverage(lab, n) for n in names])
