@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.catalog.interactions import load_interactions  # noqa: E402
 from core.evaluation.ablation import run_withheld  # noqa: E402
+from core.evaluation.baselines import default_specs  # noqa: E402
 from core.evaluation.metrics import metric_label  # noqa: E402
 from core.evaluation.report import evaluate_to_workspace, results_tables, write_section  # noqa: E402
 from core.evaluation.result import Evaluation  # noqa: E402
@@ -94,7 +95,9 @@ def main() -> int:
     ablation = run_withheld(lab, lab.prompts.get("preference"), "offline")
     print(f"ablation: {ablation.summary()}", file=sys.stderr)
     interactions = load_interactions(lab.workspace)
-    evs = {split: evaluate_to_workspace(lab, interactions, split=split, seed=args.seed) for split in ("loo", "random")}
+    methods = [m for m in default_specs(lab) if "/simulated/" not in m]  # the simulated LVLM has its own section
+    evs = {split: evaluate_to_workspace(lab, interactions, split=split, representations=methods, seed=args.seed)
+           for split in ("loo", "random")}
     body = section(evs, args.seed)
     print(body)
     if args.write:

@@ -10,12 +10,16 @@ from core.describe.registry import provider_label
 from core.services.sync import describe_queued, plan_sync
 from core.services.upkeep import (
     catalogue_frame,
+    delete_items,
     export_csv,
     filter_items,
     ingest_uploads,
     update_items,
 )
+from ui.jobs import stoppable, stopped_notice
 from ui.state import get_lab, user_errors
+from ui.text import plain, safe_frame
+from ui.undo import undo_panel
 from ui.widgets import thumb_grid
 
 STATUSES = ("accepted", "updated", "duplicate", "rejected")
@@ -23,7 +27,7 @@ STATUSES = ("accepted", "updated", "duplicate", "rejected")
 st.title("Catalog")
 lab = get_lab()
 if flash := st.session_state.pop("catalog_flash", None):
-    st.success(flash)
+    st.success(plain(flash))
 
 with st.expander("Add images", expanded=lab.store.item_count() == 0):
     st.caption("Upload images or .zip archives. An optional metadata CSV (columns sku, image, and optionally "
@@ -36,12 +40,12 @@ with st.expander("Add images", expanded=lab.store.item_count() == 0):
             report = ingest_uploads(lab, [(f.name, f.getvalue()) for f in files],
                                     csv_file.getvalue() if csv_file else None)
             st.session_state["catalog_ingest"] = report.as_rows()
-            status.update(label=f"Ingested: {report.summary()}", state="complete")
+            status.update(label=f"Ingested: {plain(report.summary())}", state="complete")
     if rows := st.session_state.get("catalog_ingest"):
         report_df = pd.DataFrame(rows)
         for col, status_name in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
             col.metric(status_name.title(), int((report_df["status"] == status_name).sum()))
-        st.dataframe(report_df, hide_index=True, width="stretch")
+        st.dataframe(safe_frame(report_df), hide_index=True, width="stretch")
 
 with user_errors():
     plan = plan_sync(lab)
@@ -53,14 +57,14 @@ if plan.to_describe:  # queued descriptions: new, replaced, retitled or failed i
                    "tags, a colour palette and the item's metadata. Set an API key and promote an LVLM run "
                    "to describe with a real vision-language model.")
     consent = (st.checkbox("Send them to this hosted provider", key="catalog_consent") if plan.hosted else True)
+    stopped_notice("catalog_describe")
     if st.button("Describe new items with the active prompt", disabled=not consent):
-        with user_errors():
-            bar = st.progress(0.0, text="describing")
-            run = describe_queued(lab, allow_hosted=consent,
-                                  progress=lambda d, t, _: bar.progress(d / max(t, 1), text=f"{d}/{t}"))
+        with user_errors(), stoppable("describing", "catalog_describe") as tick:
+            run = describe_queued(lab, allow_hosted=consent, progress=tick)
             st.session_state["catalog_flash"] = f"Described: {run.summary()} → {run.representation}"
             st.rerun()
 
+undo_panel(lab, "catalog")
 items = lab.store.items()
 if items.empty:
     st.info("The catalogue is empty: add images above, or build the sample workspace on the Home page.")
@@ -96,10 +100,10 @@ with edit:
 with delete:
     chosen = st.multiselect("Items to delete", shown["sku"].tolist(), key="catalog_delete")
     confirmed = st.checkbox(f"I understand: this deletes {len(chosen)} item(s) and their vectors "
-                            "(LanceDB keeps earlier versions).", key="catalog_delete_confirm")
+                            "(Undo brings them back).", key="catalog_delete_confirm")
     if st.button("Delete", type="primary", disabled=not (chosen and confirmed)):
         with user_errors():
-            deleted = lab.store.delete_items(chosen)
+            deleted = delete_items(lab, chosen)
             for key in ("catalog_delete", "catalog_delete_confirm"):
                 del st.session_state[key]
             st.session_state["catalog_flash"] = f"Deleted {deleted} item(s)."

@@ -5,7 +5,9 @@ import streamlit as st
 
 from core.services.coldstart import REACH_K, add_to_catalogue, preview
 from ui.map_widgets import map_figure, show_map
+from ui.representations import pool_notice, representation_facts, with_coverage
 from ui.state import get_lab, user_errors
+from ui.text import plain, safe_frame
 from ui.widgets import thumb_grid
 
 PREVIEW_KEY = "cold_start_preview"
@@ -17,7 +19,8 @@ lab = get_lab()
 
 with user_errors():
     provider, model = lab.active_provider()
-    st.caption(f"Active prompt: {lab.active_prompt().ref} · provider: {provider}{f' / {model}' if model else ''}")
+    st.caption(plain(f"Active prompt: {lab.active_prompt().ref} · provider: {provider}"
+                     + (f" / {model}" if model else "")))
     with st.form("cold_start"):
         upload = st.file_uploader("Product image", type=["jpg", "jpeg", "png", "webp"], key="cs_image")
         left, right = st.columns(2)
@@ -39,28 +42,33 @@ with user_errors():
 
     p = st.session_state.get(PREVIEW_KEY)
     if p is not None:
+        reps = representation_facts(lab)
+        pool_notice(lab, reps, p.representation, "cs_sync", verb="compares the new product with",
+                    outcome="its neighbours, near-duplicates and audience reach only count those")
         image_col, text_col = st.columns([1, 3])
-        image_col.image(p.image.data, caption=f"{p.title} · {p.category}", width="stretch")
+        image_col.image(p.image.data, caption=plain(f"{p.title} · {p.category}"), width="stretch")
         with text_col:
-            st.caption(f"Description ({p.prompt.ref} via {p.description.provider}/{p.description.model}) "
-                       f"embedded in {p.representation}")
+            st.caption(plain(f"Description ({p.prompt.ref} via {p.description.provider}/{p.description.model}) "
+                             f"embedded in {with_coverage(reps)(p.representation)}"))
             st.text(p.description.text)
             attrs = {f: ", ".join(v) for f, v in p.description.attributes.model_dump().items() if v}
             if attrs:
-                st.dataframe(pd.DataFrame([attrs]), hide_index=True, width="stretch")
+                st.dataframe(safe_frame(pd.DataFrame([attrs])), hide_index=True, width="stretch")
 
         if p.same_image:
-            st.warning(f"This exact image is already in the catalogue as {', '.join(p.same_image)}.")
+            st.warning(plain(f"This exact image is already in the catalogue as {', '.join(p.same_image)}."))
         if p.near_duplicates:
-            st.warning(f"Cannibalisation risk: {len(p.near_duplicates)} catalogue item(s) at cosine ≥ "
-                       f"{p.threshold:.2f}: " + ", ".join(f"{r.sku} ({r.score:.3f})" for r in p.near_duplicates))
+            st.warning(plain(f"Cannibalisation risk: {len(p.near_duplicates)} catalogue item(s) at cosine ≥ "
+                             f"{p.threshold:.2f}: " + ", ".join(f"{r.sku} ({r.score:.3f})" for r in p.near_duplicates)))
+        elif p.pool.partial:
+            st.success(f"None of the {p.pool.covered:,} items compared is closer than cosine {p.threshold:.2f}.")
         else:
             st.success(f"No catalogue item is closer than cosine {p.threshold:.2f}.")
 
         st.subheader("Nearest catalogue items")
         neighbours = pd.DataFrame([r.as_dict() for r in p.neighbours])
         thumb_grid(lab, neighbours, caption=lambda r: f"{r['sku']} · {r['title']} · {r['score']:.3f}", limit=k)
-        st.dataframe(neighbours[["sku", "title", "category", "score"]], hide_index=True, width="stretch",
+        st.dataframe(safe_frame(neighbours[["sku", "title", "category", "score"]]), hide_index=True, width="stretch",
                      column_config={"score": st.column_config.NumberColumn(format="%.3f")})
 
         st.subheader("Audience reach")
@@ -70,13 +78,13 @@ with user_errors():
             st.metric(f"Sample shoppers who would see it in their top-{REACH_K}", f"{len(p.reached)} / {p.shoppers}")
             if p.reached:
                 cutoff = f"their #{REACH_K} score"
-                st.dataframe(pd.DataFrame([{"shopper": r.shopper_id, "score": r.score, cutoff: r.cutoff}
-                                           for r in p.reached]), hide_index=True, width="stretch",
+                st.dataframe(safe_frame(pd.DataFrame([{"shopper": r.shopper_id, "score": r.score, cutoff: r.cutoff}
+                                           for r in p.reached])), hide_index=True, width="stretch",
                              column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("score", cutoff)})
 
         st.subheader("On the map")
         if p.projection is None:
-            st.info(p.map_note)
+            st.info(plain(p.map_note))
         else:
             placed = pd.DataFrame([{"label": "new", "x": p.position[0], "y": p.position[1]}])
             show_map(map_figure(p.projection.points, "category", extra=placed,
@@ -88,5 +96,5 @@ with user_errors():
         if right.button("Add to catalogue", type="primary", disabled=not sku.strip(), key="cs_add"):
             updated = add_to_catalogue(lab, p, sku)
             st.session_state.pop(PREVIEW_KEY)
-            st.success(f"Added {sku.strip()} to the catalogue"
-                       + (f" and embedded it in {', '.join(updated)}." if updated else "."))
+            st.success(plain(f"Added {sku.strip()} to the catalogue"
+                             + (f" and embedded it in {', '.join(updated)}." if updated else ".")))

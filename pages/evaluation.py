@@ -9,7 +9,10 @@ from core.evaluation.metrics import metric_label
 from core.evaluation.report import evaluate_to_workspace
 from core.evaluation.result import VERDICT_LABELS, comparison_table
 from core.evaluation.splits import SPLIT_HELP, SPLITS
+from core.evaluation.sweep import METRICS as SWEEP_METRICS
+from core.evaluation.sweep import read_sweeps
 from ui.state import get_lab, user_errors
+from ui.text import safe_frame
 
 RESULT_KEY = "evaluation_result"
 SHOPPER_KEY = "shopper_id"  # read by pages/shopper.py to preselect a shopper
@@ -57,10 +60,10 @@ with user_errors():
                                 and source == UPLOAD_SOURCE else load_interactions(lab.workspace))
                 fresh = evaluate_to_workspace(lab, interactions, split=split, representations=chosen, ks=tuple(ks),
                                               seed=int(seed), progress=step)
-                status.update(label=f"Evaluated {len(fresh.methods)} methods on {fresh.filter.shoppers_evaluated} "
+                status.update(label=f"Evaluated {len(fresh.methods)} methods on {fresh.filter.shoppers_evaluated:,} "
                                     f"shoppers, pool {fresh.pool_size:,} of {fresh.catalogue_size:,} catalogue SKUs"
                                     f"{' (limited: see below)' if fresh.limited_by else ''} "
-                                    f"({fresh.config['elapsed_s']} s)", state="complete", expanded=False)
+                                    f"({fresh.config['elapsed_s']:.1f} s)", state="complete", expanded=False)
             st.session_state[RESULT_KEY] = fresh
 
 ev = st.session_state.get(RESULT_KEY)
@@ -73,7 +76,7 @@ if ev is not None:
         if ev.excluded:
             st.text("Left out:\n" + "\n".join(ev.excluded_lines()))
         st.text(f"Split {ev.config['split']}, seed {ev.seed}.\n{ev.filter.summary()}\n{ev.floors_text()}")
-        st.dataframe(ev.table(), hide_index=True, width="stretch")
+        st.dataframe(safe_frame(ev.table()), hide_index=True, width="stretch")
         st.caption("Cells: mean [95% bootstrap CI] n=shoppers. Coverage is catalogue-level (no interval). "
                    "MRR uses the full ranking.")
         for name, t in ev.tuning.items():
@@ -91,7 +94,7 @@ if ev is not None:
 
         st.subheader("By category")
         st.caption("Shoppers grouped by the category of their test items (the most frequent one).")
-        st.dataframe(ev.category_table(metric), hide_index=True, width="stretch")
+        st.dataframe(safe_frame(ev.category_table(metric)), hide_index=True, width="stretch")
 
         st.subheader("Paired comparison")
         a_default, b_default = ev.default_pair()
@@ -108,7 +111,7 @@ if ev is not None:
             st.text(paired.sentence())
             st.caption(f"A against each of the other {len(family)} methods: one family, Holm–Bonferroni corrected "
                        "together, so picking the best-looking B cannot manufacture a win.")
-            st.dataframe(comparison_table(family), hide_index=True, width="stretch")
+            st.dataframe(safe_frame(comparison_table(family)), hide_index=True, width="stretch")
 
             st.subheader("Where A and B disagree most")
             worst = ev.disagreements(a, b, metric, n=10)
@@ -122,3 +125,28 @@ if ev is not None:
                     st.session_state[SHOPPER_KEY] = row["shopper_id"]
                     st.switch_page("pages/shopper.py")
         st.text("Report: " + "  ".join(ev.report_paths))
+
+with user_errors():
+    sweeps = read_sweeps(lab.workspace.reports_dir)
+    if sweeps:
+        st.subheader("How accurate must a describer be?")
+        st.caption("The simulated LVLM (sample ground truth, accuracy p) is not a model: it writes each description "
+                   "from the sample's ground truth, each facet right with probability p. Written by "
+                   "`python bench/simulated_sweep.py --workspace DIR`; dashed lines are the baselines.")
+        left, right = st.columns(2)
+        sweep = sweeps[left.selectbox("Sweep split", range(len(sweeps)), format_func=lambda i: sweeps[i].split)]
+        sweep_metric = right.selectbox("Sweep metric", SWEEP_METRICS, format_func=metric_label)
+        st.text(f"Prompt {sweep.prompt}, seed {sweep.seed}. {sweep.pool}")
+        curve = sweep.curve(sweep_metric)
+        runs = curve[curve["accuracy"].notna()]
+        fig = go.Figure(go.Scatter(x=runs["accuracy"], y=runs["mean"], mode="lines+markers", name="simulated LVLM",
+                                   error_y={"type": "data", "symmetric": False, "array": runs["hi"] - runs["mean"],
+                                            "arrayminus": runs["mean"] - runs["lo"]}))
+        for row in curve[curve["accuracy"].isna()].itertuples():
+            fig.add_hline(y=row.mean, line_dash="dash", annotation_text=row.method, annotation_position="top left")
+        fig.update_layout(xaxis_title="accuracy p (share of facets right)", margin={"t": 20}, height=380,
+                          yaxis_title=f"{metric_label(sweep_metric)} (95% CI)")
+        st.plotly_chart(fig, width="stretch")
+        st.dataframe(safe_frame(sweep.comparison_frame(sweep_metric)), hide_index=True, width="stretch")
+        st.caption("Each row: the simulated run minus a baseline per shopper; all rows of a metric form one family, "
+                   "Holm–Bonferroni corrected together.")

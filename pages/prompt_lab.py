@@ -20,7 +20,9 @@ from core.services.ab import (
     sample_items,
 )
 from core.services.votes import left_side, record_vote, vote_choices, votes, win_rate
+from ui.jobs import stoppable, stopped_notice
 from ui.state import get_lab, user_errors
+from ui.text import plain, safe_frame
 from ui.widgets import thumbnail
 
 AB_KEY = "pl_ab_run"  # (ABRun, seed) of the last A/B run: results and votes survive reruns
@@ -37,7 +39,7 @@ entries = {}
 with user_errors():
     entries = {e.prompt.ref: e for e in lab.prompts.entries()}
 if not entries:
-    st.info(f"No prompt versions found under {lab.prompts.seeds_dir} or {lab.workspace.prompts_dir}.")
+    st.info(f"No prompt versions found under {plain(lab.prompts.seeds_dir)} or {plain(lab.workspace.prompts_dir)}.")
     st.stop()
 versions = {ref: e.prompt for ref, e in entries.items()}
 refs = list(versions)
@@ -46,25 +48,27 @@ items = lab.store.items()
 active_ref, active_provider = refs[0], lab.active_provider()
 with user_errors():  # a promoted prompt whose files were removed falls back to the first version
     active_ref = lab.active_prompt().ref
-def promotion_form(prompt_ref: str, provider: str, model: str, key: str) -> None:
+def promotion_form(prompt_ref: str, provider: str, model: str, key: str, connection: str = "") -> None:
     """A run becomes active only once it covers the catalogue: show what that takes, then do it with progress."""
     with user_errors():
-        plan = promotion_plan(lab, prompt_ref, provider, model)
+        plan = promotion_plan(lab, prompt_ref, provider, model, connection)
         st.text(plan.estimate())
         consent = (st.checkbox("Send the missing items to this hosted provider", key=f"{key}_consent")
                    if plan.to_describe and plan.hosted else True)
         if st.button(f"Promote {plan.run}", type="primary", key=key, disabled=not consent):
             bar = st.progress(0.0, text="describing the rest of the catalogue")
-            promoted = promote(lab, prompt_ref, provider, model, allow_hosted=consent,
+            promoted = promote(lab, prompt_ref, provider, model, connection=connection, allow_hosted=consent,
                                progress=lambda d, t, _label: bar.progress(d / max(t, 1), text=f"{d}/{t} described"))
-            st.success(f"{promoted.ref} via {plan.provider}/{plan.model} is now active for the whole catalogue.")
+            st.success(plain(f"{promoted.ref} via {plan.provider}/{plan.model} is now active for the whole "
+                             "catalogue."))
 
 
 edit_tab, diff_tab, ab_tab, promote_tab = st.tabs(["Prompts", "Diff", "A/B test", "Promote"])
 
 
 def provider_picker(key: str, default: str, *, base_url_input: bool = True) -> tuple[ProviderChoice, str, str]:
-    """Provider select plus model / base_url inputs for the providers that take them."""
+    """Provider or named connection select, plus model / base_url inputs for the providers that take them (a
+    connection brings its own)."""
     names = list(choices)
     name = st.selectbox("Provider", names, index=names.index(default) if default in names else 0,
                         format_func=lambda n: choices[n].label, key=f"{key}_provider")
@@ -75,21 +79,22 @@ def provider_picker(key: str, default: str, *, base_url_input: bool = True) -> t
             base_url = st.text_input("Base URL (optional)", key=f"{key}_base_url",
                                      placeholder="e.g. http://localhost:11434/v1 for Ollama")
     if choice.available:
-        st.caption(choice.detail)
+        st.caption(plain(choice.detail))
     else:
-        st.warning(f"{choice.label}: {choice.detail}, or give the base URL of a local compatible server.")
+        st.warning(plain(f"{choice.label}: {choice.detail}" + (", or give the base URL of a local compatible "
+                                                               "server." if choice.configurable else "")))
     return choice, model, base_url
 
 
 # --- Prompts: list, edit, save as a new version, preview -----------------------------------
 with edit_tab:
-    st.dataframe(pd.DataFrame([{
+    st.dataframe(safe_frame(pd.DataFrame([{
         "ref": ref, "source": entries[ref].source, "facets": ", ".join(v.facets), "max words": v.max_words,
         "variables": ", ".join(v.variables), "summary": v.summary, "created": v.created_at, "hash": v.hash,
-    } for ref, v in versions.items()]), hide_index=True, width="stretch")
+    } for ref, v in versions.items()])), hide_index=True, width="stretch")
     if (saved := st.session_state.pop(SAVED_KEY, None)) in versions:
         st.session_state["pl_edit_ref"] = saved
-        st.success(f"Saved {saved} to {entries[saved].path.parent}; earlier versions are unchanged.")
+        st.success(f"Saved {plain(saved)} to {plain(entries[saved].path.parent)}; earlier versions are unchanged.")
     base = versions[st.selectbox("Version to edit", refs, key="pl_edit_ref")]
     context = lab.image_ref(items.iloc[0].to_dict()).context if len(items) else {}
     left, right = st.columns([3, 2])
@@ -138,25 +143,25 @@ with ab_tab:
     other_ref = next((r for r in reversed(refs) if r != active_ref), active_ref)  # e.g. the newest version
     for side, col, default_ref in (("A", cols[0], active_ref), ("B", cols[1], other_ref)):
         with col:
-            st.subheader(f"Side {side}")
+            st.subheader(f"Side {plain(side)}")
             ref = st.selectbox("Prompt version", refs, key=f"pl_ab_{side}_prompt",
                                index=refs.index(default_ref) if default_ref in refs else 0)
             choice, model, base_url = provider_picker(f"pl_ab_{side}", active_provider[0])
-            specs.append(SideSpec(ref, choice.name, model, base_url))
+            specs.append(SideSpec(ref, choice.name, model, base_url, choice.connection))
     s1, s2, s3, s4 = st.columns(4)
     n = s1.number_input("Sample size N", 1, 1000, 12, key="pl_ab_n")
     strategy = s2.radio("Sampling", list(STRATEGIES), format_func=STRATEGIES.get, key="pl_ab_strategy")
     seed = s3.number_input("Seed", 0, 1_000_000, 0, key="pl_ab_seed")
     retry = s4.checkbox("Retry earlier failures", key="pl_ab_retry",
                         help="Failed descriptions are cached too; tick to pay for another attempt.")
+    stopped_notice("pl_ab")
     if st.button("Run A/B", type="primary", key="pl_ab_run_button"):
         with user_errors():
             sample = sample_items(items, int(n), strategy, int(seed))
-            with st.status(f"Describing {len(sample)} items with A and B…", expanded=True) as status:
-                bar = st.progress(0.0, text="starting")
-                run = run_ab(lab, sample, specs[0], specs[1], retry_failed=retry,
-                             progress=lambda d, t, label: bar.progress(d / max(t, 1), text=f"{d}/{t} · {label}"))
-                status.update(label=" | ".join(r.summary() for r in run.reports), state="complete")
+            with st.status(f"Describing {len(sample)} items with A and B…", expanded=True) as status, \
+                    stoppable("starting", "pl_ab") as tick:
+                run = run_ab(lab, sample, specs[0], specs[1], retry_failed=retry, progress=tick)
+                status.update(label=plain(" | ".join(r.summary() for r in run.reports)), state="complete")
             st.session_state[AB_KEY] = (run, int(seed))
 
     if AB_KEY in st.session_state:
@@ -170,8 +175,8 @@ with ab_tab:
         with user_errors():
             result = compare(lab, items[items["sku"].isin(run.skus)], run.side_a, run.side_b)
             st.subheader("Per-side metrics")
-            st.caption(f"A = {run.side_a.run} · B = {run.side_b.run}")
-            st.dataframe(result.metrics_table(), hide_index=True, width="stretch", column_config={
+            st.caption(f"A = {plain(run.side_a.run)} · B = {plain(run.side_b.run)}")
+            st.dataframe(safe_frame(result.metrics_table()), hide_index=True, width="stretch", column_config={
                 "mean words": st.column_config.NumberColumn(format="%.1f"),
                 "mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
                 **{f"coverage: {f}": st.column_config.NumberColumn(format="percent", help="blank: not requested")
@@ -181,18 +186,18 @@ with ab_tab:
             m1.metric("Mean cosine A↔B", "—" if result.mean_cosine is None else f"{result.mean_cosine:.3f}",
                       help="How far each item moved between A's and B's vectors (1 = unchanged).")
             if result.cosine_note:
-                m1.caption(result.cosine_note)
+                m1.caption(plain(result.cosine_note))
             rate = win_rate(votes(lab, comparison)["winner"])
             m2.metric("B win rate (non-tie votes)", "—" if rate.rate_b is None else f"{rate.rate_b:.0%}")
             m2.caption("no decisive votes yet" if rate.rate_b is None else
-                       f"95% CI {rate.ci_low:.0%}–{rate.ci_high:.0%} (Wilson) · {rate.wins_b} B / "
-                       f"{rate.wins_a} A · {rate.ties} ties")
+                       f"95% CI {rate.ci_low:.0%}–{rate.ci_high:.0%} (Wilson) · {rate.wins_b:d} B / "
+                       f"{rate.wins_a:d} A · {rate.ties:d} ties")
             with m3.popover("Promote…"):
                 for label, side in (("A", run.side_a), ("B", run.side_b)):
                     promotion_form(side.prompt.ref, side.provider, side.model, f"pl_promote_{label.lower()}")
 
             if result.identical_note:
-                st.warning(result.identical_note)
+                st.warning(plain(result.identical_note))
             blind = st.toggle("Blind vote mode", key="pl_blind",
                               help="Sides are shuffled per item (stable for this seed): vote without knowing "
                                    "which is A.")
@@ -201,14 +206,14 @@ with ab_tab:
                 img_col, first_col, second_col = st.columns([1, 3, 3])
                 title = f"{row['sku']} · {row['title']}"
                 if img := thumbnail(lab, row["image_sha256"]):
-                    img_col.image(img, caption=title, width="stretch")
+                    img_col.image(img, caption=plain(title), width="stretch")
                 else:
                     img_col.text(title)
                 left = left_side(order_seed, comparison, row["sku"])
                 order = (left, "b" if left == "a" else "a") if blind else ("a", "b")
                 headings = ("Left", "Right") if blind else ("A", "B")
                 for col, side, heading in zip((first_col, second_col), order, headings, strict=True):
-                    col.caption(heading)
+                    col.caption(plain(heading))
                     if row[f"error_{side}"]:
                         col.text(f"error: {row[f'error_{side}']}")
                     else:
@@ -244,14 +249,14 @@ with ab_tab:
                     st.session_state[RECALL_KEY] = (comparison, rec)
                 if (saved_recall := st.session_state.get(RECALL_KEY)) and saved_recall[0] == comparison:
                     rec = saved_recall[1]
-                    st.dataframe(pd.DataFrame([{"side": side, "representation": r.run,
+                    st.dataframe(safe_frame(pd.DataFrame([{"side": side, "representation": r.run,
                                                 f"Recall@{rec['k']} [95% CI]": rec["recall"][r.run].text(),
                                                 "shoppers": rec["recall"][r.run].n}
-                                               for side, r in (("A", run.side_a), ("B", run.side_b))]),
+                                               for side, r in (("A", run.side_a), ("B", run.side_b))])),
                                  hide_index=True, width="stretch")
-                    st.caption(f"{rec['users']} shoppers evaluated on a shared pool of {rec['pool']} SKUs "
-                               f"(seed {rec['seed']}) · {rec['filter'].summary()}")
-                    st.info(rec["caveat"])
+                    st.caption(f"{rec['users']:,} shoppers evaluated on a shared pool of {rec['pool']:,} SKUs "
+                               f"(seed {rec['seed']:d}) · {plain(rec['filter'].summary())}")
+                    st.info(plain(rec["caveat"]))
             else:
                 st.caption("No interactions.csv in this workspace, so there is no held-out check.")
 
@@ -260,6 +265,6 @@ with promote_tab:
     ref = st.selectbox("Prompt version", refs, key="pl_promote_prompt",
                        index=refs.index(active_ref) if active_ref in refs else 0)
     choice, model, _ = provider_picker("pl_promote", active_provider[0], base_url_input=False)
-    promotion_form(ref, choice.name, model, "pl_promote_button")
+    promotion_form(ref, choice.name, model, "pl_promote_button", choice.connection)
     with user_errors():
         st.text(f"Active now: {lab.active_prompt().ref} via {'/'.join(p for p in lab.active_provider() if p)}")

@@ -4,20 +4,42 @@ Model output is untrusted: descriptions, attributes and provider errors are show
 st.code or dataframe cells only.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pandas as pd
 import streamlit as st
 
 from core.services import qa
 from ui.state import get_lab, user_errors
+from ui.text import plain, safe_frame
+from ui.undo import undo_panel
 
 ALL = "All"
 PAGE_ROWS = 100  # table rows sent to the browser at once: 5,000 rows with thumbnails would take seconds
 FLASH = "qa_flash"  # a message that survives the st.rerun() after an action
 
 
-def done(message: str, errors: list[tuple[str, str]] | None = None) -> None:
+def done(message: str, errors: list[tuple[str, str]] | None = None, base: str | None = None) -> None:
+    if base:  # saved: the next run reads the new version as the one this session has seen
+        st.session_state.pop(base, None)
     st.session_state[FLASH] = (message, errors or [])
     st.rerun()
+
+
+@contextmanager
+def conflicts(base: str) -> Iterator[None]:
+    """Another reviewer saved first: show both versions; theirs is kept, this session has now seen it."""
+    try:
+        yield
+    except qa.ReviewConflict as exc:
+        st.session_state[base] = exc.current["revision"]
+        st.error(plain(exc))
+        st.caption("Their version (kept)")
+        st.text(exc.theirs)
+        if exc.yours:
+            st.caption("Your text (not saved; still in the editor: save again to replace theirs)")
+            st.text(exc.yours)
 
 
 def progress_bar(label: str):
@@ -43,9 +65,10 @@ st.caption("Check what the describer wrote before it drives recommendations: app
 lab = get_lab()
 if FLASH in st.session_state:
     message, errors = st.session_state.pop(FLASH)
-    st.success(message)
+    st.success(plain(message))
     for sha, error in errors:
         st.code(f"{sha[:12]}: {error}", language=None, wrap_lines=True)
+undo_panel(lab, "qa", forget=("qa_edit_", "qa_base_"))
 
 with user_errors():
     with st.spinner("Checking descriptions against their images…"):
@@ -68,7 +91,7 @@ with user_errors():
                         provider=None if provider == ALL else provider, status=None if status == ALL else status)
     counts = qa.status_counts(view)
     st.caption(f"{len(view)} of {len(table)} descriptions · "
-               + " · ".join(f"{name}: {n}" for name, n in counts.items()))
+               + plain(" · ".join(f"{name}: {n}" for name, n in counts.items())))
 
     shown = view
     if len(view) > PAGE_ROWS:
@@ -78,7 +101,7 @@ with user_errors():
         page = st.number_input(f"Table page (of {pages}, {PAGE_ROWS} rows each)", 1, pages, key="qa_page")
         shown = view.iloc[(page - 1) * PAGE_ROWS:page * PAGE_ROWS]
     st.dataframe(
-        qa.with_thumbnails(lab, shown).assign(attributes=shown["attributes"].map(qa.attribute_text)),
+        safe_frame(qa.with_thumbnails(lab, shown).assign(attributes=shown["attributes"].map(qa.attribute_text))),
         column_order=["thumbnail", "sku", "title", "prompt_ref", "provider", "status", "auto_flags", "text",
                       "attributes", "reason", "error"],
         column_config={
@@ -99,6 +122,11 @@ with user_errors():
         chosen = st.selectbox("Item", ids, format_func=labels.get, key="qa_item")
         row = view.iloc[ids.index(chosen)]
         key = row["key"]
+        base = f"qa_base_{key}"  # the review version this session opened: a save names it
+        if base not in st.session_state or f"qa_edit_{key}" not in st.session_state:
+            st.session_state[base] = row["revision"]
+        reviewer = st.text_input("Your name (shown to other reviewers if you both change this description)",
+                                 key="qa_reviewer")
 
         left, right = st.columns([1, 2])
         left.image(row["image_path"], width="stretch")
@@ -113,26 +141,29 @@ with user_errors():
                 st.caption("Original model text")
                 st.text(row["original_text"])
             attrs = pd.DataFrame([{"facet": f, "values": ", ".join(v)} for f, v in row["attributes"].items()])
-            st.dataframe(attrs, hide_index=True, width="stretch")
+            st.dataframe(safe_frame(attrs), hide_index=True, width="stretch")
             for flag in row["auto_flags"]:
                 st.text(f"⚠ {flag}")
 
         approve_tab, flag_tab, edit_tab, regen_tab = st.tabs(["Approve", "Flag", "Edit", "Regenerate"])
         with approve_tab:
             if st.button("Approve", key="qa_approve", type="primary"):
-                qa.approve(lab, key)
-                done(f"Approved {row['sku']} ({row['prompt_ref']}).")
+                with conflicts(base):
+                    qa.approve(lab, key, revision=st.session_state[base], reviewer=reviewer)
+                    done(f"Approved {row['sku']} ({row['prompt_ref']}).", base=base)
         with flag_tab:
             reason = st.text_input("Reason", key=f"qa_reason_{key}", placeholder="e.g. wrong colour")
             if st.button("Flag", key="qa_flag"):
-                qa.flag(lab, key, reason)
-                done(f"Flagged {row['sku']} ({row['prompt_ref']}).")
+                with conflicts(base):
+                    qa.flag(lab, key, reason, revision=st.session_state[base], reviewer=reviewer)
+                    done(f"Flagged {row['sku']} ({row['prompt_ref']}).", base=base)
         with edit_tab:
             new_text = st.text_area("Edited description", value=row["text"], key=f"qa_edit_{key}", height=150)
             if st.button("Save edit", key="qa_save"):
-                with st.spinner("Re-embedding…"):
-                    n = qa.edit(lab, key, new_text)
-                done(f"Saved the revision of {row['sku']}; re-embedded {n} item(s). The original is kept.")
+                with conflicts(base), st.spinner("Re-embedding…"):
+                    n = qa.edit(lab, key, new_text, revision=st.session_state[base], reviewer=reviewer)
+                    done(f"Saved the revision of {row['sku']}; re-embedded {n} item(s). The original is kept.",
+                         base=base)
         with regen_tab:
             r1, r2, r3 = st.columns(3)
             refs = [p.ref for p in lab.prompts.all_versions()]
@@ -147,7 +178,7 @@ with user_errors():
                 with st.status(f"Describing {row['sku']}…") as box:
                     report = qa.regenerate(lab, row["sku"], new_ref, new_provider, new_model or None,
                                            retry_failed=retry)
-                    box.update(label=report.summary(), state="error" if report.failed else "complete")
+                    box.update(label=plain(report.summary()), state="error" if report.failed else "complete")
                 done(f"Regenerated {row['sku']}: {report.summary()}", report.errors)
 
     st.subheader("Failed items")
@@ -162,5 +193,5 @@ with user_errors():
             with st.status("Retrying failed items…") as box:
                 report = qa.retry_failed(lab, run["prompt_ref"], run["provider"], run["model"],
                                          progress=progress_bar("describing"))
-                box.update(label=report.summary(), state="error" if report.failed else "complete")
+                box.update(label=plain(report.summary()), state="error" if report.failed else "complete")
             done(f"Retried: {report.summary()}", report.errors)

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from core.represent.coverage import list_representations
 from core.represent.maps import place, project
 from core.represent.recommend import default_representation
 from core.represent.shoppers import Shopper, compare_lists, persona_profile, sample_shoppers, sensitivity, simulate
 from ui.map_widgets import map_figure, show_map
+from ui.representations import pool_notice, ranking_notes, representation_facts, with_coverage
 from ui.state import get_lab, user_errors
+from ui.text import plain, safe_frame
 from ui.widgets import thumb_grid
 
 PICKED, PERSONA, SAMPLE = "Picked items", "Persona text", "Sample shopper"
@@ -30,14 +31,14 @@ def because(row: dict) -> None:
 
 def show_list(shopper: Shopper, k: int) -> None:
     recs = pd.DataFrame([r.as_dict() for r in shopper.recommendations])
-    st.caption(shopper.representation)
+    st.caption(plain(shopper.representation))
+    ranking_notes(shopper.recommendations.pool)
     if recs.empty:
-        st.info("Nothing to recommend: every item with a vector is already in the history.")
         return
     thumb_grid(lab, recs, caption=lambda r: f"{r['sku']} · {r['score']:.3f}", columns=5, limit=k, footer=because)
     table = recs.assign(shared=[", ".join(v for vals in s.values() for v in vals) for s in recs["shared_attributes"]])
-    st.dataframe(table[["sku", "title", "score", "closest_history", "shared"]], hide_index=True, width="stretch",
-                 column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+    st.dataframe(safe_frame(table[["sku", "title", "score", "closest_history", "shared"]]), hide_index=True,
+                 width="stretch", column_config={"score": st.column_config.NumberColumn(format="%.3f")})
 
 
 @st.fragment
@@ -61,9 +62,6 @@ def shopper_view(source: str, rep_a: str, rep_b: str | None, k: int, titles: dic
             shopper_id = st.selectbox("Sample shopper", list(shoppers), key="shopper_sample",
                                       format_func=lambda s: f"{s} ({len(shoppers[s])} interactions)")
             history = shoppers[shopper_id]
-        if unknown := [s for s in dict.fromkeys(history) if s not in titles]:
-            st.caption(f"{len(unknown)} history SKU(s) are not in the catalogue and are ignored: "
-                       f"{', '.join(unknown[:10])}" + (" …" if len(unknown) > 10 else ""))
         if history:
             show_history(source, history, titles, items)
         if not history and not persona.strip():
@@ -109,10 +107,10 @@ def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | N
     if len(set(history)) >= 2 and st.toggle("Remove one history item", key="shopper_sensitivity",
                                             help="Drop each history item in turn: how much of the list survives?"):
         rows = sensitivity(lab, history, k, rep_a)
-        st.dataframe(pd.DataFrame([{
+        st.dataframe(safe_frame(pd.DataFrame([{
             "removed": r.removed, "title": titles.get(r.removed, ""), "overlap": f"{r.overlap} / {r.k}",
             "jaccard": r.jaccard, "entered": ", ".join(r.entered), "left": ", ".join(r.left),
-        } for r in rows]), hide_index=True, width="stretch",
+        } for r in rows])), hide_index=True, width="stretch",
             column_config={"jaccard": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f")})
 
     if st.toggle("Show on the semantic map", key="shopper_map_on"):
@@ -126,7 +124,7 @@ def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | N
 
 
 with user_errors():
-    reps = list_representations(lab)
+    reps = representation_facts(lab)
     reps = reps[reps["count"] > 0]
     items = lab.store.items()
     if reps.empty or items.empty:
@@ -146,9 +144,12 @@ with user_errors():
     default = default_representation(lab)
     left, middle, right = st.columns([2, 2, 1])
     rep_a = left.selectbox("Representation", names, index=names.index(default) if default in names else 0,
-                           key="shopper_rep")
+                           format_func=with_coverage(reps), key="shopper_rep")
     rep_b = middle.selectbox("Compare with", [n for n in names if n != rep_a], index=None,
-                             placeholder="(no comparison)", key="shopper_rep_b")
+                             placeholder="(no comparison)", format_func=with_coverage(reps), key="shopper_rep_b")
     k = right.slider("k", 1, 30, 10, key="shopper_k")
+    for name, key in ((rep_a, "shopper_sync_a"), (rep_b, "shopper_sync_b")):
+        if name is not None:
+            pool_notice(lab, reps, name, key)
 
     shopper_view(source, rep_a, rep_b, k, titles, items)

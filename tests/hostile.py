@@ -7,6 +7,7 @@ import struct
 import zipfile
 import zlib
 
+import pillow_heif
 from PIL import Image
 
 from tests.fakes import png_bytes
@@ -70,12 +71,7 @@ def truncated_jpeg() -> bytes:
 
 
 def zip_slip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ok.png", png_bytes("green"))
-        zf.writestr("../../x.png", png_bytes("red"))
-        zf.writestr("/etc/abs.png", png_bytes("blue"))
-    return buf.getvalue()
+    return zip_of({"ok.png": png_bytes("green"), "../../x.png": png_bytes("red"), "/etc/abs.png": png_bytes("blue")})
 
 
 def zip_bomb() -> bytes:
@@ -105,3 +101,64 @@ def awkward_files() -> dict[str, bytes]:
     """Valid but unusual images that must be normalised to 8-bit RGB."""
     return {"cmyk.jpg": cmyk_jpeg(), "deep.png": png16(), "palette.png": palette_alpha_png(),
             "anim.gif": animated_gif(), "rotated.jpg": exif_rotated_jpeg()}
+
+
+def _patch_member(data: bytes, name: str, *, flag_bits: int = 0, method: int | None = None,
+                  fill: int | None = None, flip: bool = False) -> bytes:
+    """Rewrite one member's local and central headers (flag bits, method) or its stored bytes after the fact."""
+    out = bytearray(data)
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    local = info.header_offset
+    name_len, extra_len = struct.unpack_from("<HH", out, local + 26)
+    start = local + 30 + name_len + extra_len
+    if fill is not None:
+        out[start:start + info.compress_size] = bytes([fill]) * info.compress_size
+    if flip:
+        middle = start + info.compress_size // 2
+        out[middle:middle + 4] = bytes(b ^ 0xFF for b in out[middle:middle + 4])
+    central = out.index(b"PK\x01\x02")
+    while bytes(out[central + 46:central + 46 + len(name)]) != name.encode():
+        central = out.index(b"PK\x01\x02", central + 4)
+    for flags_at, method_at in ((local + 6, local + 8), (central + 8, central + 10)):
+        struct.pack_into("<H", out, flags_at, struct.unpack_from("<H", out, flags_at)[0] | flag_bits)
+        if method is not None:
+            struct.pack_into("<H", out, method_at, method)
+    return bytes(out)
+
+
+def zip_with_broken_members() -> bytes:
+    """good.png and good2.png beside a bad CRC, undecodable Deflate data, an encrypted entry and Deflate64."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("good.png", png_bytes("green"))
+        zf.writestr("crc.png", png_bytes("red"))  # stored: flipped bytes only show as a CRC mismatch
+        zf.writestr("corrupt.png", png_bytes("blue"), compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("locked.png", png_bytes("black"))
+        zf.writestr("large.png", png_bytes("red", shape="circle"), compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("sub/good2.png", png_bytes("blue", shape="circle"))
+    data = _patch_member(buf.getvalue(), "crc.png", flip=True)
+    data = _patch_member(data, "corrupt.png", fill=0xFF)  # BTYPE 11: an invalid Deflate block
+    data = _patch_member(data, "locked.png", flag_bits=0x1)
+    return _patch_member(data, "large.png", method=9)  # Deflate64, what Windows writes for large archives
+
+
+def heic_bytes() -> bytes:
+    """A real HEIC photo, encoded by pillow-heif's bundled libheif."""
+    pillow_heif.register_heif_opener()
+    return _save(Image.new("RGB", (48, 32), (200, 30, 30)), "HEIF")
+
+
+def avif_bytes() -> bytes:
+    """A real AVIF image, encoded by Pillow's own AVIF plugin."""
+    return _save(Image.new("RGB", (48, 32), (30, 60, 200)), "AVIF")
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()

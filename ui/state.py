@@ -15,14 +15,18 @@ from core.lab import Lab, open_lab
 from core.represent import maps
 from core.represent.recommend import default_representation
 from core.services import qa
+from core.services.doctor import repair
+from ui.text import plain
 
 LAB_KEY = "lab"  # a Lab placed in session_state (e.g. by AppTest) overrides the workspace
+REPAIR_SEEN = "repair_seen"  # the workspaces whose repair report this session has shown
 
 
 @st.cache_resource(show_spinner="Opening workspace…")
 def _open(path: str) -> Lab:
     register_secret_source(lambda: st.secrets)
     lab = open_lab(path)
+    _repairs()[path] = _repair(lab)
     threading.Thread(target=_warm_up, args=(lab,), name="vitrine-warm-up", daemon=True).start()
     return lab
 
@@ -33,6 +37,29 @@ def _warm_up(lab: Lab) -> None:
     qa.warm_colours(lab)
     with suppress(VitrineError):  # no representation yet: nothing to map
         maps.prefit(lab, default_representation(lab))
+
+
+@st.cache_resource(show_spinner=False)
+def _repairs() -> dict[str, list[str]]:
+    """Workspace path -> what the repair did when the server opened it ([] = nothing needed)."""
+    return {}
+
+
+def _repair(lab: Lab) -> list[str]:
+    """Re-embed vectors a crash left missing or stale (local models only, never a describer): lines to show."""
+    try:
+        report = repair(lab)
+    except (VitrineError, OSError) as exc:
+        return [f"the check for vectors a crash left missing or stale failed: {exc}"]
+    return report.lines() if report.repaired else []
+
+
+def _show_repair(path: str) -> None:
+    """Once per session, say what opening the workspace repaired."""
+    seen = st.session_state.setdefault(REPAIR_SEEN, set())
+    if path not in seen and (lines := _repairs().get(path)):
+        seen.add(path)
+        st.info(plain("Opening this workspace repaired what an interrupted run left behind: " + "; ".join(lines)))
 
 
 def workspace_path() -> str:
@@ -61,7 +88,10 @@ def get_lab() -> Lab:
     _route_through_app()
     if LAB_KEY in st.session_state:
         return st.session_state[LAB_KEY]
-    return _open(workspace_path())
+    path = workspace_path()
+    lab = _open(path)
+    _show_repair(path)
+    return lab
 
 
 @contextmanager
@@ -70,4 +100,4 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (VitrineError, FileNotFoundError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.lab import Lab
+from ui.text import plain
 
 
 def thumbnail(lab: Lab, sha256: str) -> str | None:
@@ -17,7 +18,7 @@ def thumbnail(lab: Lab, sha256: str) -> str | None:
 
 def thumb_grid(lab: Lab, items: pd.DataFrame, *, caption: Callable[[dict], str] | None = None,
                columns: int = 6, limit: int = 60, footer: Callable[[dict], None] | None = None) -> None:
-    """Items as a grid of thumbnails; captions are plain text (st.image captions are not markdown)."""
+    """Items as a grid of thumbnails; captions (titles, SKUs) are escaped, as st.image renders them as Markdown."""
     rows = items.head(limit).to_dict("records")
     if not rows:
         st.caption("No items to show.")
@@ -29,10 +30,10 @@ def thumb_grid(lab: Lab, items: pd.DataFrame, *, caption: Callable[[dict], str] 
                 img = thumbnail(lab, row["image_sha256"])
                 text = caption(row) if caption else f"{row['sku']} · {row['title']}"
                 if img:
-                    st.image(img, caption=text, width="stretch")
+                    st.image(img, caption=plain(text), width="stretch")
                 else:
                     st.text(text)
                 if footer:
                     footer(row)
     if len(items) > limit:
-        st.caption(f"Showing {limit} of {len(items)} items.")
+        st.caption(f"Showing {limit:,} of {len(items):,} items.")

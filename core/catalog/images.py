@@ -6,14 +6,18 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import VitrineError
 
-ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "png", "BMP": "png", "TIFF": "png"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+pillow_heif.register_heif_opener()  # iPhone photos (HEIC); Pillow reads AVIF itself
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "png", "BMP": "png", "TIFF": "png",
+                   "HEIF": "jpg", "AVIF": "jpg"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
+UNSUPPORTED_FORMATS = {".svg": "SVG", ".svgz": "SVG"}  # named in a verdict rather than skipped: people expect them
 MAX_PIXELS = 40_000_000  # ~6300x6300; Pillow's bomb guard is raised to an error at this size
 MAX_SIDE = 12_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -33,6 +37,12 @@ class CleanImage:
     data: bytes
     width: int
     height: int
+
+
+def unsupported_format(name: str) -> ImageRejected | None:
+    """The verdict for a format people expect to work but Vitrine does not read (SVG can carry scripts)."""
+    fmt = UNSUPPORTED_FORMATS.get(PurePosixPath(name).suffix.lower())
+    return ImageRejected(f"{name}: unsupported format ({fmt}): convert to JPEG or PNG") if fmt else None
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -5,13 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from core.catalog.images import IMAGE_SUFFIXES, MAX_FILE_BYTES, ImageRejected, ImageStore, validate_image
+from core.catalog.images import (
+    IMAGE_SUFFIXES,
+    MAX_FILE_BYTES,
+    UNSUPPORTED_FORMATS,
+    ImageRejected,
+    ImageStore,
+    unsupported_format,
+    validate_image,
+)
 from core.catalog.store import Store, now_iso
 from core.errors import VitrineError
 
@@ -20,6 +30,9 @@ CORE_COLUMNS = ("sku", "title", "category", "image")
 ITEM_COLUMNS = ("sku", "title", "category", "image_sha256", "image_ext", "extra")
 MAX_ZIP_TOTAL = 2 * 1024**3
 MAX_ZIP_RATIO = 100
+ZIP_DEFLATE64 = 9  # what Windows writes for large archives; Python's zipfile cannot inflate it
+READABLE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+VERDICT_SUFFIXES = IMAGE_SUFFIXES | set(UNSUPPORTED_FORMATS) | {".zip"}  # other files (notes, CSVs) are not images
 _SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]{0,63}$")
 
 
@@ -68,7 +81,7 @@ def validate_sku(sku: str) -> str:
 
 
 def read_metadata(data: bytes, name: str = "metadata CSV") -> dict[str, dict[str, str]]:
-    """Parse the metadata CSV into {image name: row}; raises for unusable files, skips bad rows later."""
+    """Parse the metadata CSV into {image path: row}; raises for unusable files, skips bad rows later."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -78,36 +91,92 @@ def read_metadata(data: bytes, name: str = "metadata CSV") -> dict[str, dict[str
         columns = [c.strip() for c in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
-            raise MetadataError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}")
+            raise MetadataError(_delimiter_hint(name, columns) or f"{name}: missing column(s) {', '.join(missing)}; "
+                                                                  f"found {', '.join(columns) or 'none'}")
         rows: dict[str, dict[str, str]] = {}
+        lines: dict[str, int] = {}
         for raw in reader:
             row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-            rows[PurePosixPath(row["image"]).name] = row
+            image = "/".join(_path_parts(row["image"]))
+            if not image:
+                continue  # names no file, so it can describe none (spreadsheets pad with empty rows)
+            if image in rows:
+                raise MetadataError(f"{name}: lines {lines[image]} and {reader.line_num} both name image {image} "
+                                    f"(SKUs {rows[image]['sku'] or '(empty)'} and {row['sku'] or '(empty)'}); "
+                                    "give each image one row")
+            rows[image], lines[image] = row, reader.line_num
     except csv.Error as exc:
         raise MetadataError(f"{name}: malformed CSV at line {reader.line_num}: {exc}") from exc
     return rows
 
 
-def iter_sources(paths: list[Path]) -> Iterator[tuple[str, bytes | ImageRejected]]:
-    """Yield (display name, bytes) for every candidate image in folders, zips and plain files."""
+def _delimiter_hint(name: str, columns: list[str]) -> str | None:
+    """A spreadsheet saved with another separator reads as one long column; say so instead of 'missing column'."""
+    header = ",".join(columns)
+    for delimiter, word in ((";", "semicolon"), ("\t", "tab")):
+        if all(c in [part.strip() for part in header.split(delimiter)] for c in REQUIRED_COLUMNS):
+            return f"{name}: this CSV looks {word}-separated; save it with commas"
+    return None
+
+
+def _path_parts(path: str) -> tuple[str, ...]:
+    """A path as written in a CSV or an archive: either slash separates, '.' and empty parts mean nothing."""
+    return tuple(part for part in path.replace("\\", "/").split("/") if part not in ("", "."))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to judge: its name in the verdicts, where it lies and its bytes (or why it cannot be read)."""
+
+    name: str
+    rel: tuple[str, ...]  # path from the ingested folder or zip root
+    data: bytes | ImageRejected
+    root: tuple[str, ...] = ()  # the ingested folder's own name, so a CSV path that includes it still matches
+
+    @property
+    def path(self) -> str:
+        return "/".join(self.root + self.rel)
+
+
+def iter_sources(paths: list[Path]) -> Iterator[Source]:
+    """Every candidate image in folders, zips and plain files; kinds Vitrine cannot read come with the reason."""
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-                yield str(file.relative_to(path)), file.read_bytes()
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VERDICT_SUFFIXES):
+                rel = file.relative_to(path).parts
+                yield Source("/".join(rel), rel, _refusal("/".join(rel)) or file.read_bytes(), (path.resolve().name,))
         elif path.suffix.lower() == ".zip":
             yield from iter_zip(path.read_bytes(), path.name)
         elif path.is_file():
-            yield path.name, path.read_bytes()
+            root = (path.resolve().parent.name,)
+            yield Source(path.name, (path.name,), _refusal(path.name) or path.read_bytes(), root)
         else:
-            yield str(path), ImageRejected(f"{path}: no such file or folder")
+            yield Source(str(path), (path.name,), ImageRejected(f"{path}: no such file or folder"))
 
 
-def iter_zip(data: bytes, name: str) -> Iterator[tuple[str, bytes | ImageRejected]]:
-    """Read members in memory (never extract to disk), refusing zip-slip paths and zip bombs."""
+def iter_uploads(uploads: list[tuple[str, bytes]]) -> Iterator[Source]:
+    """Uploaded files arrive without folders: zips are opened, other files judged by name and content."""
+    for name, data in uploads:
+        if name.lower().endswith(".zip"):
+            yield from iter_zip(data, name)
+        else:
+            yield Source(name, _path_parts(name), _refusal(name) or data)
+
+
+def _refusal(label: str) -> ImageRejected | None:
+    """Why a file of a kind people expect to work is not read (archives in archives could be bombs)."""
+    if label.lower().endswith(".zip"):
+        return ImageRejected(f"{label}: an archive inside a folder or zip is not opened; ingest it on its own")
+    return unsupported_format(label)
+
+
+def iter_zip(data: bytes, name: str) -> Iterator[Source]:
+    """Read members in memory (never extract to disk), refusing zip-slip paths and zip bombs; each member gets
+    its own verdict, so one damaged, encrypted or Deflate64 member does not cost the others."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        yield name, ImageRejected(f"{name}: not a valid zip archive")
+        yield Source(name, (name,), ImageRejected(f"{name}: not a valid zip archive"))
         return
     total = 0
     for info in archive.infolist():
@@ -116,17 +185,81 @@ def iter_zip(data: bytes, name: str) -> Iterator[tuple[str, bytes | ImageRejecte
         member = f"{name}:{info.filename}"
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
         if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-            yield member, ImageRejected(f"{member}: unsafe path in archive (absolute or '..')")
+            yield Source(member, parts, ImageRejected(f"{member}: unsafe path in archive (absolute or '..')"))
             continue
-        if PurePosixPath(info.filename).suffix.lower() not in IMAGE_SUFFIXES:
+        if PurePosixPath(info.filename).suffix.lower() not in VERDICT_SUFFIXES:
             continue
         total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_FILE_BYTES or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL:
-            yield member, ImageRejected(f"{member}: refused, expands to {info.file_size:,} bytes "
-                                        f"({ratio:.0f}x compression): possible zip bomb")
-            continue
-        yield PurePosixPath(info.filename).name, archive.read(info)
+        content = (_refusal(member) or _unreadable(info, member) or _bomb(info, total, member)
+                   or _read_member(archive, info, member))
+        yield Source(member if isinstance(content, ImageRejected) else "/".join(parts), parts, content)
+
+
+def _unreadable(info: zipfile.ZipInfo, member: str) -> ImageRejected | None:
+    """Members Python's zipfile cannot open, refused with what to do instead of a traceback."""
+    if info.flag_bits & 0x1:
+        return ImageRejected(f"{member}: password-protected member; zip it again without a password")
+    if info.compress_type not in READABLE_METHODS:
+        method = ("Deflate64 (Windows' method for large archives)" if info.compress_type == ZIP_DEFLATE64
+                  else f"compression method {info.compress_type}")
+        return ImageRejected(f"{member}: compressed with {method}, which Vitrine cannot read; zip it again with "
+                             "standard Deflate (e.g. 7-Zip or `zip -r`)")
+    return None
+
+
+def _bomb(info: zipfile.ZipInfo, total: int, member: str) -> ImageRejected | None:
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > MAX_FILE_BYTES or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL:
+        return ImageRejected(f"{member}: refused, expands to {info.file_size:,} bytes ({ratio:.0f}x compression): "
+                             "possible zip bomb")
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, member: str) -> bytes | ImageRejected:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+        return ImageRejected(f"{member}: damaged archive member ({exc}); zip the file again")
+
+
+def _match_rows(sources: list[Source], meta: dict[str, dict[str, str]]) -> list[dict[str, str] | str]:
+    """Each source's CSV row, or why it has none. The path from the ingested folder or zip root wins; otherwise a
+    row matches when one path ends with the other (a bare file name, or a path that names the folder itself), as
+    long as that pairs one row with one file."""
+    exact = {i: "/".join(s.rel) for i, s in enumerate(sources) if "/".join(s.rel) in meta}
+    by_name: dict[str, list[str]] = {}
+    for image in meta.keys() - set(exact.values()):
+        by_name.setdefault(image.rsplit("/", 1)[-1], []).append(image)
+    chosen = {i: [exact[i]] if i in exact else
+              sorted(m for m in by_name.get(s.rel[-1] if s.rel else "", []) if _ends_alike(m, s.path))
+              for i, s in enumerate(sources)}
+    claimants: dict[str, list[str]] = {}
+    for i, images in chosen.items():
+        if len(images) == 1:
+            claimants.setdefault(images[0], []).append(sources[i].path)
+    matched: list[dict[str, str] | str] = []
+    for source, images in zip(sources, chosen.values(), strict=True):
+        if not images:
+            matched.append(f"{PurePosixPath(source.name).name}: no row in the metadata CSV names this image")
+        elif len(images) > 1:
+            matched.append(f"{source.path} matches rows for {_and(images)} in the metadata CSV; ingest its folder "
+                           "or a zip so that its path tells them apart")
+        elif len(claimants[images[0]]) > 1:
+            matched.append(f"{images[0]} in the metadata CSV (SKU {meta[images[0]]['sku'] or '(empty)'}) matches "
+                           f"{_and(claimants[images[0]])}; write the image's path relative to the folder or zip")
+        else:
+            matched.append(meta[images[0]])
+    return matched
+
+
+def _ends_alike(a: str, b: str) -> bool:
+    """True when the shorter path is the tail of the longer, part by part."""
+    shorter, longer = sorted((a, b), key=len)
+    return longer == shorter or longer.endswith("/" + shorter)
+
+
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes | None = None,
@@ -138,11 +271,10 @@ def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes 
     by_sku = {r["sku"]: r for r in existing[list(ITEM_COLUMNS)].to_dict("records")}
     batch_skus: set[str] = set()
     rows: list[dict] = []
-    sources = list(iter_sources(paths))
-    for up_name, up_data in uploads or []:
-        sources.extend(iter_zip(up_data, up_name) if up_name.lower().endswith(".zip") else [(up_name, up_data)])
-    for name, data in sources:
-        verdict = _ingest_one(name, data, meta, by_sku, batch_skus, images)
+    sources = [*iter_sources(paths), *iter_uploads(uploads or [])]
+    matched = _match_rows(sources, meta) if meta is not None else [None] * len(sources)
+    for source, row in zip(sources, matched, strict=True):
+        verdict = _ingest_one(source, row, by_sku, batch_skus, images)
         report.verdicts.append(verdict)
         if verdict.row is not None:
             rows.append(verdict.row)
@@ -151,14 +283,17 @@ def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes 
     return report
 
 
-def _ingest_one(name: str, data: bytes | ImageRejected, meta: dict[str, dict[str, str]] | None,
-                by_sku: dict[str, dict], batch_skus: set[str], images: ImageStore) -> FileVerdict:
+def _ingest_one(source: Source, row: dict[str, str] | str | None, by_sku: dict[str, dict], batch_skus: set[str],
+                images: ImageStore) -> FileVerdict:
+    """One file's verdict; `row` is its CSV row, why it has none (a message), or None when there is no CSV."""
+    name, data = source.name, source.data
     if isinstance(data, ImageRejected):
         return FileVerdict(name, "rejected", reason=str(data))
+    if isinstance(row, str):
+        return FileVerdict(name, "rejected", reason=row)
     base = PurePosixPath(name).name
-    if meta is not None and base not in meta:
-        return FileVerdict(name, "rejected", reason=f"{base}: no row in the metadata CSV names this image")
-    row = meta[base] if meta is not None else {"sku": PurePosixPath(base).stem}
+    from_csv = row is not None
+    row = row if row is not None else {"sku": PurePosixPath(base).stem}
     try:
         sku = validate_sku(row.get("sku", ""))
     except ValueError as exc:
@@ -179,7 +314,7 @@ def _ingest_one(name: str, data: bytes | ImageRejected, meta: dict[str, dict[str
         "extra": json.dumps({k: v for k, v in row.items() if k not in CORE_COLUMNS and k}, ensure_ascii=False),
         "added_at": now_iso(),
     }
-    if previous is not None and meta is None:  # no CSV: an image re-upload keeps the stored metadata
+    if previous is not None and not from_csv:  # no CSV: an image re-upload keeps the stored metadata
         item.update(title=previous["title"], category=previous["category"], extra=previous["extra"])
     if previous is not None and all(previous[k] == item[k] for k in ITEM_COLUMNS):
         return FileVerdict(name, "duplicate", sku=sku, reason="already in the catalogue, unchanged")

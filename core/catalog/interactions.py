@@ -44,7 +44,7 @@ class Interactions:
 def from_frame(df: pd.DataFrame, source: str, items: pd.DataFrame | None = None) -> Interactions:
     """Validate and normalise a frame with shopper_id, sku, timestamp (numeric or ISO) and optional rating/label."""
     if df.empty:
-        raise EvaluationError(f"{source}: no interactions")
+        raise EvaluationError(f"no interactions in {source}")
     out = pd.DataFrame({
         "shopper_id": df["shopper_id"].astype(str).str.strip(),
         "sku": df["sku"].astype(str).str.strip(),
@@ -60,17 +60,26 @@ def from_frame(df: pd.DataFrame, source: str, items: pd.DataFrame | None = None)
 
 
 def _seconds(col: pd.Series, source: str) -> pd.Series:
-    """Epoch numbers pass through; anything else must parse as a date-time (naive times are read as UTC)."""
+    """Epoch numbers pass through; anything else must parse as a date-time (naive times are read as UTC).
+
+    Every ISO date from year 1 to 9999 converts to float epoch seconds (microsecond precision), including those past
+    2262 that nanosecond timestamps cannot hold: a real date is kept as given, never refused or wrapped around."""
     numeric = pd.to_numeric(col, errors="coerce")
     if numeric.notna().all():
         return numeric.astype(float)
-    parsed = pd.to_datetime(col, utc=True, errors="coerce", format="mixed")
-    bad = parsed.isna()
-    if bad.any():
+    parsed = _datetimes(col)
+    if (bad := parsed.isna()).any():  # alone, a far date is not forced into the nanoseconds a precise one asks for
+        parsed = parsed.where(~bad, _datetimes(col[bad]))
+    if (bad := parsed.isna()).any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise EvaluationError(f"{source}: timestamp {col.iloc[row]!r} at data row {row + 1} is neither a number "
                               "nor a date-time (use e.g. 2026-01-31T12:00:00Z or epoch seconds)")
-    return (parsed - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return parsed.astype("int64") / 1e6
+
+
+def _datetimes(col: pd.Series) -> pd.Series:
+    """UTC date-times in microseconds (NaT where a value does not parse)."""
+    return pd.to_datetime(col, utc=True, errors="coerce", format="mixed").dt.as_unit("us")
 
 
 def _bytes(source: Path | bytes) -> bytes:
@@ -85,12 +94,19 @@ def _text(data: bytes, name: str) -> str:
         raise EvaluationError(f"{name}: not UTF-8 (byte {exc.start})") from exc
 
 
+def _table(source: Path | bytes, name: str, sep: str, kind: str) -> pd.DataFrame:
+    """Every cell as a string; a file with nothing in it (0 bytes, blank lines) holds no interactions."""
+    try:
+        return pd.read_csv(io.StringIO(_text(_bytes(source), name)), sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise EvaluationError(f"no interactions in {name}") from exc
+    except pd.errors.ParserError as exc:
+        raise EvaluationError(f"{name}: not a readable {kind} ({exc})") from exc
+
+
 def read_csv(source: Path | bytes, name: str = "interactions CSV") -> Interactions:
     """`shopper_id,sku,timestamp[,rating]`; extra columns are ignored."""
-    try:
-        df = pd.read_csv(io.StringIO(_text(_bytes(source), name)), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise EvaluationError(f"{name}: not a readable CSV ({exc})") from exc
+    df = _table(source, name, ",", "CSV")
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in CSV_COLUMNS if c not in df.columns]
     if missing:
@@ -101,10 +117,7 @@ def read_csv(source: Path | bytes, name: str = "interactions CSV") -> Interactio
 
 def read_mmrec(source: Path | bytes, name: str = "MMRec .inter file") -> Interactions:
     """Tab-separated userID, itemID[, rating, timestamp], x_label (0 train, 1 valid, 2 test)."""
-    try:
-        df = pd.read_csv(io.StringIO(_text(_bytes(source), name)), sep="\t", dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise EvaluationError(f"{name}: not a readable tab-separated file ({exc})") from exc
+    df = _table(source, name, "\t", "tab-separated file")
     missing = [c for c in ("userID", "itemID", "x_label") if c not in df.columns]
     if missing:
         raise EvaluationError(f"{name}: missing column(s) {', '.join(missing)}; an MMRec .inter file has "

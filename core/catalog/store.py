@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import lancedb
@@ -59,6 +62,12 @@ def vector_schema(dim: int) -> pa.Schema:
     ])
 
 
+def vector_rows(dim: int, skus: list[str], shas: list[str], text_shas: list[str], vectors: np.ndarray) -> pa.Table:
+    """Rows of a representation's vector table, as written (and as the undo journal records them)."""
+    arr = pa.FixedSizeListArray.from_arrays(pa.array(vectors.astype(np.float32).ravel()), dim)
+    return pa.Table.from_arrays([pa.array(skus), pa.array(shas), pa.array(text_shas), arr], schema=vector_schema(dim))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -105,10 +114,27 @@ class Store:
     def _table(self, name: str, schema: pa.Schema) -> lancedb.table.Table:
         table = self.open_table(name)
         if table is None:
-            return self.db.create_table(name, schema=schema, exist_ok=True)
+            with self._creating():
+                return self.open_table(name) or self.db.create_table(name, schema=schema, exist_ok=True)
         if missing := [f for f in schema if f.name not in table.schema.names]:
             _add_string_columns(table, missing)
         return table
+
+    @contextmanager
+    def _creating(self) -> Iterator[None]:
+        """Two writers creating one table at once both commit it, the second as an overwrite that can drop rows the
+        first just wrote: creation is serialised by a lock file in a local database folder."""
+        folder = Path(self.uri)
+        if "://" in self.uri:  # object storage: no shared lock to take
+            yield
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".create.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def upsert_rows(self, name: str, schema: pa.Schema, rows: list[dict], key: str) -> None:
         """Batched merge-insert on `key`; other core modules use this for their own tables."""
@@ -133,6 +159,47 @@ class Store:
     def table_names(self) -> list[str]:
         return list(self.db.list_tables().tables)
 
+    def rows(self, name: str, where: str | None = None, columns: list[str] | None = None) -> pa.Table | None:
+        """Rows as Arrow, whole (vectors included) unless `columns` are named; None when the table does not exist."""
+        table = self.open_table(name)
+        if table is None:
+            return None
+        query = table.search().where(where) if where else table.search()
+        return (query.select(columns) if columns else query).limit(None).to_arrow()
+
+    def put_rows(self, name: str, rows: pa.Table) -> None:
+        """Write rows back as they were (undo): merge on the table's key, creating the table if it is gone."""
+        if not rows.num_rows:
+            return
+        table = self._table(name, rows.schema)
+        rows = conform(rows, table.schema)
+        with_commit_retry(lambda: table.merge_insert(key_column(table.schema)).when_matched_update_all()
+                          .when_not_matched_insert_all().execute(rows))
+
+    def delete_rows(self, name: str, where: str) -> None:
+        if (table := self.open_table(name)) is not None:
+            with_commit_retry(partial(table.delete, where))
+
+    def compare_and_set(self, name: str, schema: pa.Schema, row: dict, column: str, expected: str) -> bool:
+        """Write `row` only if the stored row with its key still has `expected` in `column` (or does not exist):
+        one atomic merge, so of two writers that read the same value exactly one wins."""
+        table = self._table(name, schema)
+        data = pa.Table.from_pylist([row], schema=schema)
+        key = key_column(schema)
+        result = with_commit_retry(lambda: table.merge_insert(key)
+                                   .when_matched_update_all(where=f"target.{column} = {sql_str(expected)}")
+                                   .when_not_matched_insert_all().execute(data))
+        if not result.num_inserted_rows:
+            return bool(result.num_updated_rows)
+        # Appends never conflict, so two writers can insert the same new key at once: the first committed (lowest
+        # row id) wins, and a later one takes its row back. Each sees its own row and every earlier one.
+        mine = f"{key} = {sql_str(row[key])}"
+        same = table.search().where(mine).with_row_id(True).select([column]).limit(None).to_arrow()
+        if same.num_rows > 1 and same.sort_by("_rowid")[column][0].as_py() != row[column]:
+            self.delete_rows(name, f"{mine} AND {column} = {sql_str(row[column])}")
+            return False
+        return True
+
     # --- items -----------------------------------------------------------------------------
     def upsert_items(self, rows: list[dict]) -> None:
         self.upsert_rows("items", ITEM_SCHEMA, rows, "sku")
@@ -150,20 +217,21 @@ class Store:
         table = self.open_table("items")
         return table.count_rows() if table is not None else 0
 
+    def item_tables(self) -> list[str]:
+        """The tables holding an item's rows by SKU: `items` and every representation's vector table."""
+        return ["items"] + [t for t in self.representations()["table"] if self.open_table(t) is not None]
+
     def delete_items(self, skus: Iterable[str]) -> int:
-        """Delete items and their vectors, remembering each table's prior version for undo_last_delete."""
+        """Delete items and their vectors, vectors first: a crash in between leaves items the doctor re-embeds,
+        never vectors of nothing. Undoable deletes go through core.catalog.history.delete_items."""
         skus = list(skus)
-        table = self.open_table("items")
-        if not skus or table is None:
+        if not skus:
             return 0
         cond = "sku IN (" + ",".join(sql_str(s) for s in skus) + ")"
-        tables = [table] + [vt for rep in self.representations().itertuples()
-                            if (vt := self.open_table(rep.table)) is not None]
-        self.set_setting("last_delete", json.dumps({"skus": skus, "versions": {t.name: t.version for t in tables}}))
-        before = table.count_rows()
-        for t in tables:
-            with_commit_retry(partial(t.delete, cond))
-        return before - table.count_rows()
+        before = self.item_count()
+        for name in self.item_tables()[::-1]:
+            self.delete_rows(name, cond)
+        return before - self.item_count()
 
     # --- descriptions ----------------------------------------------------------------------
     def upsert_descriptions(self, descriptions: list[Description]) -> None:
@@ -221,10 +289,8 @@ class Store:
 
     def upsert_vectors(self, table: str, dim: int, skus: list[str], shas: list[str], text_shas: list[str],
                        vectors: np.ndarray) -> None:
-        schema = vector_schema(dim)
-        arr = pa.FixedSizeListArray.from_arrays(pa.array(vectors.astype(np.float32).ravel()), dim)
-        data = pa.Table.from_arrays([pa.array(skus), pa.array(shas), pa.array(text_shas), arr], schema=schema)
-        t = self._table(table, schema)
+        data = vector_rows(dim, skus, shas, text_shas, vectors)
+        t = self._table(table, data.schema)
         with_commit_retry(lambda: t.merge_insert("sku").when_matched_update_all()
                           .when_not_matched_insert_all().execute(data))
 
@@ -283,6 +349,19 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         self.upsert_rows("settings", SETTINGS_SCHEMA, [{"key": key, "value": value}], "key")
+
+
+def key_column(schema: pa.Schema) -> str:
+    """Every Vitrine table is keyed by its first column (sku, key, name, vote_id, ...)."""
+    return schema.names[0]
+
+
+def conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows journaled before a string column was added get it as '' (what migrated rows read)."""
+    for f in schema:
+        if f.name not in rows.column_names:
+            rows = rows.append_column(f, pa.array([""] * rows.num_rows, f.type))
+    return rows.select(schema.names).cast(schema)
 
 
 def sql_str(value: str) -> str:

@@ -19,9 +19,7 @@ def run_batch_describe(lab: Lab, prompt: PromptVersion, provider: str, model: st
     describer = lab.describer(provider, model=model, base_url=base_url, api_key=api_key)
     estimate = estimate_cost(lab, prompt, describer.provider, describer.model,
                              items=min(limit, lab.store.item_count()) if limit else None)
-    print(f"estimated cost per 1,000 SKUs ({estimate.source}): sync ${estimate.sync_per_1000:.2f}, "
-          f"batch ${estimate.batch_per_1000:.2f}; this catalogue ({estimate.items} SKUs, before cache hits): "
-          f"sync ${estimate.sync_total:.2f}, batch ${estimate.batch_total:.2f}")
+    print(estimate.text())
     bar = tqdm(desc=f"{prompt.ref} via {describer.provider} batch", unit="req", file=sys.stderr, leave=False)
 
     def progress(done: int, total: int, label: str) -> None:

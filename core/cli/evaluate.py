@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 
 from tqdm import tqdm
 
 from core.catalog.interactions import load_interactions
 from core.cli.output import print_table
+from core.errors import VitrineError
 from core.evaluation.metrics import metric_label
 from core.evaluation.report import evaluate_to_workspace, pool_lines, report_comparisons
 from core.evaluation.splits import SPLITS
 from core.lab import Lab
+from core.services.gates import Threshold, beat_gates, parse_threshold, planned_methods, threshold_gates
+from core.services.runs import active_run
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -26,11 +30,24 @@ def _ints(text: str) -> tuple[int, ...]:
     return values
 
 
-def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> None:
+def _threshold(text: str) -> Threshold:
+    try:
+        return parse_threshold(text)
+    except VitrineError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
+
+def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> int:
     interactions = load_interactions(lab.workspace, csv=args.interactions, mmrec=args.mmrec, amazon=args.amazon,
                                      amazon_meta=args.amazon_meta)
-    reps = "all" if args.representations.strip() == "all" else [r for r in args.representations.split(",") if r.strip()]
+    reps: str | list[str] = ("all" if args.representations.strip() == "all"
+                             else [r for r in args.representations.split(",") if r.strip()])
+    gated = bool(args.fail_under or args.must_beat)
+    if args.gate_run and not gated:
+        raise VitrineError("--gate-run names what the gates judge: add --fail-under or --must-beat")
+    if gated:  # a gate that cannot be checked is refused before the evaluation runs
+        args.gate_run = args.gate_run or active_run(lab).run
+        reps = planned_methods(lab, reps, args.gate_run, args.fail_under, args.must_beat, args.k)
     bar = tqdm(desc="evaluating", file=sys.stderr, leave=False, disable=args.json)
 
     def update(done: int, total: int, label: str) -> None:
@@ -44,10 +61,13 @@ def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> None:
     finally:
         bar.close()
     family = report_comparisons(ev)
+    gates = ([*threshold_gates(ev, args.gate_run, args.fail_under), *beat_gates(ev, args.gate_run, args.must_beat)]
+             if gated else [])
     if args.json:
         print(json.dumps(ev.to_dict(per_user=False) | {"comparisons": [p.as_dict() for p in family],
-                                                        "reports": ev.report_paths}, indent=2, default=float))
-        return
+                                                        "reports": ev.report_paths,
+                                                        "gates": [asdict(g) for g in gates]}, indent=2, default=float))
+        return int(not all(g.passed for g in gates))
     print("\n".join(pool_lines(ev)))
     print(f"{interactions.summary()} from {interactions.source}")
     print(f"split {ev.config['split']}, seed {ev.seed}; {ev.filter.summary()}")
@@ -66,6 +86,9 @@ def cmd_evaluate(lab: Lab, args: argparse.Namespace) -> None:
     for name, t in ev.tuning.items():
         print(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
     print(f"\nreports: {', '.join(ev.report_paths)}")
+    for g in gates:
+        print(g.text())
+    return int(not all(g.passed for g in gates))
 
 
 def add_evaluate_command(subparsers: argparse._SubParsersAction, common_parent: argparse.ArgumentParser) -> None:
@@ -91,4 +114,11 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction, common_parent: 
     p.add_argument("--min-interactions", type=int, default=3,
                    help="shoppers with fewer interactions (inside the pool) are filtered and counted")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    gate = p.add_argument_group("CI gates (exit 1 when one fails)")
+    gate.add_argument("--fail-under", metavar="METRIC@K=VALUE", type=_threshold, action="append", default=[],
+                      help="fail when the gated run's mean is below VALUE, e.g. recall@10=0.08 (repeatable)")
+    gate.add_argument("--must-beat", metavar="NAME", action="append", default=[],
+                      help="fail unless the gated run beats NAME on the primary metric with a significant paired "
+                           "verdict (Holm-corrected across the --must-beat names), e.g. visual (repeatable)")
+    gate.add_argument("--gate-run", metavar="NAME", help="the representation the gates judge (default: the active run)")
     p.set_defaults(fn=cmd_evaluate)

@@ -6,19 +6,31 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import __version__
 from core.cli.app import add_app_command
+from core.cli.arguments import int_in
+from core.cli.connection import add_connection_command
 from core.cli.evaluate import add_evaluate_command
+from core.cli.export import add_export_command
+from core.cli.maintenance import add_maintenance_commands
 from core.cli.output import print_table, progress_bar
 from core.cli.prompt import add_prompt_command
+from core.cli.qa import add_qa_command
+from core.describe.connections import MAX_CONCURRENCY, Connection, get_connection
 from core.errors import VitrineError
 from core.lab import Lab, open_lab
 from core.runs.prompt import run_prompt
 from core.workspace import resolve_workspace
 
+if TYPE_CHECKING:
+    from core.represent.recommend import Ranking
 
-def _print_recs(recs: list, as_json: bool) -> None:
+
+def _print_recs(recs: Ranking, as_json: bool) -> None:
+    for note in recs.pool.notes():  # stderr: the JSON on stdout stays a list of objects
+        print(f"note: {note}", file=sys.stderr)
     rows = [r.as_dict() | {"score": round(r.score, 4)} for r in recs]
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -39,6 +51,8 @@ def cmd_sample(lab: Lab, args: argparse.Namespace) -> None:
     print(f"ingest: {report.ingest.summary()}")
     for run in report.runs:
         print(f"describe: {run.summary()}")
+    for note in report.notes:
+        print(f"note: {note}")
     print(f"workspace ready at {lab.workspace.root} with representations: {', '.join(report.representations)}")
 
 
@@ -63,21 +77,35 @@ def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
 
 def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
     prompt = lab.prompts.get(args.prompt) if args.prompt else lab.active_prompt()
+    connection = _connection(lab, args)
     if args.batch:
         from core.cli.batch import run_batch_describe
 
-        run_batch_describe(lab, prompt, args.provider, args.model, args.base_url, args.api_key, limit=args.limit,
-                           retry_failed=args.retry_failed, wait=not args.no_wait)
+        run_batch_describe(lab, prompt, connection.provider, connection.model or None, connection.base_url or None,
+                           args.api_key, limit=args.limit, retry_failed=args.retry_failed, wait=not args.no_wait)
         return
-    update, close = progress_bar(f"{prompt.ref} via {args.provider}")
-    report = run_prompt(lab, prompt, args.provider, model=args.model, base_url=args.base_url,
-                        api_key=args.api_key, concurrency=args.concurrency, limit=args.limit,
-                        retry_failed=args.retry_failed, progress=update)
+    update, close = progress_bar(f"{prompt.ref} via {connection.label()}")
+    report = run_prompt(lab, prompt, connection=connection, api_key=args.api_key, concurrency=args.concurrency,
+                        limit=args.limit, retry_failed=args.retry_failed, progress=update)
     close()
     for sha, error in report.errors[:20]:
         print(f"failed {sha[:12]}: {error}", file=sys.stderr)
     print(f"describe: {report.summary()}")
     print(f"representation: {report.representation}")
+    if report.calls and report.failed == report.calls:  # nothing worked: a setting is wrong, not one item
+        from core.describe.diagnosis import explain_failures
+
+        raise VitrineError(explain_failures([error for _, error in report.errors]))
+
+
+def _connection(lab: Lab, args: argparse.Namespace) -> Connection:
+    """--connection NAME, or the one --provider/--model/--base-url describe (Lab.connection: where they went before)."""
+    if not args.connection:
+        return lab.connection(args.provider or "offline", model=args.model, base_url=args.base_url)
+    if args.provider or args.model or args.base_url:
+        raise VitrineError("--connection already names the provider, model and server: drop --provider, --model "
+                           "and --base-url")
+    return get_connection(lab.store, args.connection)
 
 
 def cmd_representations(lab: Lab, args: argparse.Namespace) -> None:
@@ -155,7 +183,8 @@ def cmd_restore(lab: Lab, args: argparse.Namespace) -> None:
     from core.catalog.history import restore_version, undo_last_delete
 
     if args.undo_delete:
-        print(f"restored: {', '.join(undo_last_delete(lab.store))}")
+        for line in undo_last_delete(lab.store).lines():
+            print(line)
         return
     if args.version is None or not args.table:
         raise VitrineError("give VERSION and --table, or --undo-delete")
@@ -200,12 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("describe", parents=[common], help="describe the catalogue with a prompt and provider")
     p.add_argument("--prompt", help="NAME or NAME@VERSION (default: the active prompt)")
-    p.add_argument("--provider", default="offline", help="offline | openai | anthropic")
+    p.add_argument("--connection", metavar="NAME", help="a stored connection (`vitrine connection list`)")
+    p.add_argument("--provider", help="offline (default) | openai | anthropic | simulated (--model "
+                   "simulated-p0.75: the sample's ground truth, each facet right with that probability)")
     p.add_argument("--model")
     p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)")
-    p.add_argument("--api-key", help="overrides OPENAI_API_KEY / ANTHROPIC_API_KEY (never stored)")
-    p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--limit", type=int)
+    p.add_argument("--api-key", help="the key for this run (never stored); OPENAI_API_KEY goes only to OpenAI")
+    p.add_argument("--concurrency", type=int_in(1, MAX_CONCURRENCY),
+                   help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: the connection's, else 4)")
+    p.add_argument("--limit", type=int_in(1), help="describe at most this many items (at least 1)")
     p.add_argument("--retry-failed", action="store_true", help="call the provider again for recorded failures")
     p.add_argument("--batch", action="store_true",
                    help="use the provider's Batch API (about half price; resumable: rerun to collect results)")
@@ -234,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--history", required=True, help="SKU[,SKU...]")
         else:
             p.add_argument("query")
-        p.add_argument("--k", type=int, default=10)
+        p.add_argument("--k", type=int, default=10,
+                       help="how many results (at least 1; more than the candidates lists them all, with a note)")
         p.add_argument("--representation")
         p.add_argument("--json", action="store_true")
         p.set_defaults(fn=fn)
@@ -246,14 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common], help="restore a table version (undo), as a new version")
     p.add_argument("version", nargs="?", type=int)
     p.add_argument("--table")
-    p.add_argument("--undo-delete", action="store_true", help="bring back the items removed by the last delete")
+    p.add_argument("--undo-delete", action="store_true",
+                   help="bring back the items removed by the last delete, keeping every later change")
     p.set_defaults(fn=cmd_restore)
 
     p = sub.add_parser("maps-warmup", help="compile UMAP's kernels into numba's disk cache (make install runs it)")
     p.set_defaults(fn=cmd_maps_warmup, needs_lab=False)
 
     add_evaluate_command(sub, common)
+    add_maintenance_commands(sub, common)
+    add_export_command(sub, common)
+    add_qa_command(sub, common)
     add_prompt_command(sub, common)
+    add_connection_command(sub, common)
     add_app_command(sub)
     for name in READ_COMMANDS:
         sub.choices[name].set_defaults(reads=True)
@@ -267,4 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     except (VitrineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("stopped: nothing new was sent after Ctrl-C; every finished result was kept (run the same command "
+              "to continue where it stopped)", file=sys.stderr)
+        return 130
     return code if isinstance(code, int) else 0

@@ -25,12 +25,30 @@ DEFAULT_PROMPTS_DIR = SEED_PROMPTS_DIR
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
 _REF_RE = re.compile(r"^(?P<name>[^@]+)(@v?(?P<version>\d+))?$")
 DEFAULT_MAX_WORDS = 60
+_JSON_EXAMPLE = re.compile(r"""(?<!\{)(?:\{\{)*\{\s*["']""")  # a field opening on a quote: {"description": ...}
 BUILTIN_VARIABLES = frozenset({"max_words"})  # always available to templates, never declared
 Source = Literal["seed", "workspace"]  # shipped with the code (read-only) or saved by a user in the workspace
 
 
 class PromptError(VitrineError):
     """A prompt file or edit is invalid."""
+
+
+def _template_fields(template: str) -> set[str]:
+    """The names a template fills in. A field is substituted as is: a format spec ({title:>200000000}), a conversion
+    or attribute access would let one prompt build a 200 MB request or read Python internals, so each is refused."""
+    if _JSON_EXAMPLE.search(template):
+        raise ValueError("the template contains a JSON example: write braces as {{ and }}")
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"the template has an unmatched brace ({exc}): write literal braces as {{{{ and }}}}") from exc
+    for name, spec, conversion in fields:
+        if not name.isidentifier() or spec or conversion:
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"template field {written} is not a plain {{name}}: write {{title}} or {{category}}; "
+                             "formatting, conversions and attribute access are not allowed")
+    return {name for name, _, _ in fields}
 
 
 class PromptVersion(BaseModel):
@@ -71,7 +89,7 @@ class PromptVersion(BaseModel):
 
     @model_validator(mode="after")
     def _variables_match(self) -> PromptVersion:
-        used = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
+        used = _template_fields(self.template)
         undeclared = sorted(used - set(self.variables) - BUILTIN_VARIABLES)
         if undeclared:
             raise ValueError(f"template uses undeclared variables: {undeclared}")

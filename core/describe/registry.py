@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from core.describe import base
 from core.describe.base import Describer
-from core.describe.providers import anthropic_provider, offline, openai_provider
+from core.describe.providers import anthropic_provider, offline, openai_provider, simulated
 from core.errors import ConfigError
 
-BUILT_INS = (offline, openai_provider, anthropic_provider)  # imported for their registrations, in menu order
+BUILT_INS = (offline, openai_provider, anthropic_provider, simulated)  # imported for their registrations, in menu order
 
 
 def provider_names() -> list[str]:

@@ -16,6 +16,8 @@ REVIEW_SCHEMA = pa.schema([
     ("edited_at", pa.string()),
     ("note", pa.string()),  # free reviewer note
     ("reviewed_at", pa.string()),
+    ("revision", pa.string()),  # a fresh token per save: a save names the one it edited (optimistic concurrency)
+    ("reviewer", pa.string()),  # who saved it, as they named themselves ('' = unnamed)
 ])
 
 

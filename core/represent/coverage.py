@@ -1,7 +1,8 @@
 """Coverage as a fact: which catalogue items each representation holds a vector for, and which are stale.
 
-A vector is stale when its input changed after it was embedded: a title edit (title), a replaced image (visual),
-or a description that is no longer the item's (new title, new image) or was revised (description runs).
+A vector is stale when its input changed after it was embedded: a title edit (title), a replaced image (visual), an
+edited attribute column (metadata), or a description that is no longer the item's (new title, new image) or was
+revised (description runs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from core.describe.prompts import PromptError
 from core.errors import VitrineError
 from core.lab import Lab
 from core.nets.encoders import text_sha
-from core.represent.representations import description_inputs, title_inputs, visual_inputs
+from core.represent.representations import description_inputs, metadata_inputs, title_inputs, visual_inputs
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ def _expected(lab: Lab, rep: dict, items: pd.DataFrame) -> dict[str, tuple[str, 
         return title_inputs(items)
     if rep["kind"] == "visual":
         return visual_inputs(lab, items)
+    if rep["kind"] == "metadata":
+        return metadata_inputs(items)
     if rep["kind"] == "description":
         try:
             prompt = lab.prompts.get(rep["prompt_ref"])
@@ -82,13 +85,14 @@ def coverage(lab: Lab, name: str) -> Coverage:
 
 def list_representations(lab: Lab) -> pd.DataFrame:
     """Registry rows plus coverage: count (catalogue items with a vector), catalogue, coverage (their share),
-    stale (vectors older than their inputs) and missing (items without a vector)."""
+    stale (vectors older than their inputs), missing (items without a vector) and label (Coverage.label())."""
     reps = lab.store.representations()
     items = lab.store.items()
     facts = [coverage_of(lab, row, items) for row in reps.to_dict("records")]
     return reps.assign(count=[f.covered for f in facts], catalogue=[f.catalogue for f in facts],
                        coverage=[round(f.fraction, 4) for f in facts], stale=[len(f.stale) for f in facts],
-                       missing=[len(f.missing) for f in facts], complete=[f.complete for f in facts])
+                       missing=[len(f.missing) for f in facts], complete=[f.complete for f in facts],
+                       label=[f.label() for f in facts])
 
 
 def require_complete(lab: Lab, name: str, purpose: str) -> Coverage:

@@ -10,7 +10,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +143,56 @@ class Recommendation:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class Pool:
+    """What a ranking chose from, carried with its results: a partial representation, a clamped k or an ignored
+    history item is said beside the list, never left for the reader to guess."""
+
+    representation: str
+    covered: int  # catalogue items with a vector here: the only items a ranking can return
+    catalogue: int
+    candidates: int  # vectors the ranking could return (the shopper's history excluded)
+    asked: int  # the k requested; a larger k than the candidates is clamped to them
+    ignored: tuple[str, ...] = ()  # history SKUs without a vector here: they do not shape the profile
+
+    @property
+    def partial(self) -> bool:
+        return self.covered < self.catalogue
+
+    def notes(self) -> list[str]:
+        """One line per fact a reader of the results needs; none for a full pool and a k that fits."""
+        return [n for n in (self.coverage_note(), self.k_note(), self.history_note()) if n]
+
+    def coverage_note(self) -> str:
+        if not self.partial:
+            return ""
+        return (f"ranked over {self.covered:,} of {self.catalogue:,} items: {self.representation} covers only these, "
+                "so results can only come from them")
+
+    def k_note(self) -> str:
+        if not self.candidates:
+            return f"nothing to rank: {self.representation} holds no vector outside the history"
+        if self.asked > self.candidates:
+            return (f"k={self.asked:,} is more than the {self.candidates:,} candidate(s): "
+                    f"all {self.candidates:,} are ranked")
+        return ""
+
+    def history_note(self) -> str:
+        if not self.ignored:
+            return ""
+        shown = ", ".join(self.ignored[:10]) + (" …" if len(self.ignored) > 10 else "")
+        return (f"{len(self.ignored):,} history item(s) have no vector in {self.representation} and do not shape the "
+                f"profile: {shown}")
+
+
+class Ranking(list[Recommendation]):
+    """Recommendations best first plus the pool they came from; a list, so every caller iterates it as before."""
+
+    def __init__(self, recommendations: Iterable[Recommendation], pool: Pool) -> None:
+        super().__init__(recommendations)
+        self.pool = pool
+
+
 @dataclass
 class Matrix:
     """A representation's vectors in memory, reloaded only when its LanceDB version changes."""
@@ -153,6 +203,7 @@ class Matrix:
     index: dict[str, int]
     table: str = ""  # the LanceDB vector table, set when the matrix came from the store
     indexed: bool = False  # the table has an ANN index (only ever built above ann.ANN_MIN_ROWS rows)
+    version: int = 0  # of that table, as read
 
 
 class _Tables:
@@ -240,7 +291,7 @@ def _load_matrix(lab: Lab, representation: str, versions: tuple[int, ...]) -> Ma
         _CACHE.put(cache_key, hit)  # replaces the older version's entry
     if len(hit.skus) >= ann.ANN_MIN_ROWS and not hit.indexed:
         _build_index_in_background(lab.store.uri, table)
-    return Matrix(representation, hit.skus, hit.vectors, hit.index, table, hit.indexed)
+    return Matrix(representation, hit.skus, hit.vectors, hit.index, table, hit.indexed, hit.version)
 
 
 def _build_index_in_background(uri: str, table: str) -> None:
@@ -335,18 +386,22 @@ def recency_weights(n: int, half_life: float) -> list[float]:
 
 
 def recommend(lab: Lab, history: list[str], k: int = 10, representation: str | None = None, *,
-              half_life: float | None = None, explain: bool = True) -> list[Recommendation]:
-    """Top-k items nearest the shopper's profile, never an item from the history."""
+              half_life: float | None = None, explain: bool = True) -> Ranking:
+    """Top-k items nearest the shopper's profile, never an item from the history. A k beyond the candidates is
+    clamped to them; the Ranking's pool says so, and says what a partial representation ranked over."""
     if not history:
         raise VitrineError("a shopper needs at least one history item")
-    if k < 1:
-        raise VitrineError("k must be at least 1")
+    _check_k(k)
     m, items_version = _load_for_request(lab, representation or default_representation(lab))
     weights = recency_weights(len(history), half_life) if half_life else None
     profile, rows = profile_vector(m, history, weights)
-    idx, scores = nearest(lab, m, profile, k, rows)
-    recs = [Recommendation(m.skus[i], float(s)) for i, s in zip(idx, scores, strict=True)]
-    return _decorate(lab, recs, m, rows if explain else [], items_version)
+    ignored = tuple(s for s in dict.fromkeys(history) if s not in m.index)
+    return _ranked(lab, m, profile, k, rows, items_version, explain=explain, ignored=ignored)
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise VitrineError(f"k must be at least 1 (got {k})")
 
 
 def _load_for_request(lab: Lab, representation: str) -> tuple[Matrix, int]:
@@ -355,19 +410,36 @@ def _load_for_request(lab: Lab, representation: str) -> tuple[Matrix, int]:
     return _load_matrix(lab, representation, versions), versions[2]
 
 
-def search(lab: Lab, query: str, k: int = 10, representation: str | None = None) -> list[Recommendation]:
-    """Free-text search: embed the query with the representation's encoder and rank by cosine."""
+MAX_QUERY_CHARS = 1_000  # a query is words a shopper would type; longer text is a paste gone wrong
+
+
+def search(lab: Lab, query: str, k: int = 10, representation: str | None = None) -> Ranking:
+    """Free-text search: embed the query with the representation's encoder and rank by cosine (k clamped to the
+    representation's items, as in recommend)."""
     if not query.strip():
         raise VitrineError("empty search query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise VitrineError(f"search query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    _check_k(k)
     name = representation or default_representation(lab)
     rep = lab.store.representation(name)
     if rep["kind"] == "visual":
         raise VitrineError(f"{name!r} holds image features; text search needs a description or title representation")
     m, items_version = _load_for_request(lab, name)
-    q = lab.encoder.encode([query])[0]
-    idx, scores = nearest(lab, m, q, k, [])
+    return _ranked(lab, m, lab.encoder.encode([query])[0], k, [], items_version)
+
+
+def _ranked(lab: Lab, m: Matrix, query: np.ndarray, k: int, history_rows: list[int], items_version: int, *,
+            explain: bool = False, ignored: tuple[str, ...] = ()) -> Ranking:
+    """The top min(k, candidates) items, decorated, with the pool they were chosen from."""
+    candidates = len(m.skus) - len(set(history_rows))
+    idx, scores = nearest(lab, m, query, min(k, candidates), history_rows)
     recs = [Recommendation(m.skus[i], float(s)) for i, s in zip(idx, scores, strict=True)]
-    return _decorate(lab, recs, m, [], items_version)
+    labels = _item_labels(lab, items_version)
+    covered = _memo(lab, ("covered", m.table), (), lambda: sum(s in labels for s in m.skus),
+                    versions=(m.version, items_version))
+    pool = Pool(m.name, covered, len(labels), candidates, k, ignored)
+    return Ranking(_decorate(lab, recs, m, history_rows if explain else [], labels), pool)
 
 
 def item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
@@ -393,9 +465,8 @@ def _item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
 
 
 def _decorate(lab: Lab, recs: list[Recommendation], m: Matrix, history_rows: list[int],
-              items_version: int) -> list[Recommendation]:
+              items: dict[str, tuple[str, str, str]]) -> list[Recommendation]:
     """Add titles and the 'because you liked X (shared: ...)' explanation."""
-    items = _item_labels(lab, items_version)
     attrs = item_attributes(lab) if history_rows else {}
     for rec in recs:
         if rec.sku in items:

@@ -1,21 +1,34 @@
-"""Named sets of item vectors side by side: one per description run, plus `title` and `visual`."""
+"""Named sets of item vectors side by side: one per description run, plus `title`, `visual` and `metadata`.
+
+`metadata` is the catalogue's own attribute data as text ("style: classic; material: leather; ..."), embedded like a
+description: the baseline that asks whether an LVLM adds anything over what the merchandiser already holds. Its
+columns are the extra CSV columns that hold descriptive text: identifiers, links and file names (sku, *_id, ean,
+gtin, url, image, ...) and numeric columns (price, weight, stock: every value a number) are left out, and so are
+the core title and category (the `title` baseline's inputs).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from core.catalog.store import ITEM_SCHEMA
 from core.describe.identity import run_descriptions
 from core.describe.prompts import PromptVersion
 from core.describe.revisions import human_revisions
+from core.errors import VitrineError
 from core.lab import Lab
 from core.nets.encoders import text_sha
 
 TITLE = "title"
 VISUAL = "visual"
+METADATA = "metadata"
+_IDENTIFIER = re.compile(r"(^|[\s_-])(id|sku|ean|upc|gtin|mpn|isbn|asin|barcode|code|ref|url|link|image|img|photo|file"
+                         r"|path)s?$", re.I)
 
 
 def run_name(prompt: PromptVersion, provider: str, model: str) -> str:
@@ -53,6 +66,39 @@ def title_inputs(items: pd.DataFrame) -> dict[str, tuple[str, str]]:
     return {r["sku"]: (r["image_sha256"], title_text(r)) for r in items.to_dict("records")}
 
 
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _text(value: object) -> str:
+    """A cell as stripped text; None and NaN (an item without that column) read as ''."""
+    return "" if value is None or value != value else str(value).strip()
+
+
+def metadata_columns(items: pd.DataFrame) -> list[str]:
+    """The catalogue's descriptive attribute columns, in catalogue order (the rule is in the module docstring)."""
+    extra = [c for c in items.columns if c not in ITEM_SCHEMA.names and not _IDENTIFIER.search(str(c))]
+    values = {c: [t for v in items[c] if (t := _text(v))] for c in extra}
+    return [c for c in extra if values[c] and not all(map(_is_number, values[c]))]
+
+
+def metadata_text(item: Mapping[str, object], columns: list[str]) -> str:
+    """'style: classic; material: leather; ...': the item's non-empty values of the columns, in their order."""
+    parts = [(c.replace("_", " "), _text(item.get(c))) for c in columns]
+    return "; ".join(f"{c}: {v}" for c, v in parts if v)
+
+
+def metadata_inputs(items: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """sku -> (image sha, attribute text) for items with at least one attribute value."""
+    columns = metadata_columns(items)
+    texts = ((r["sku"], r["image_sha256"], metadata_text(r, columns)) for r in items.to_dict("records"))
+    return {sku: (sha, text) for sku, sha, text in texts if text}
+
+
 def visual_inputs(lab: Lab, items: pd.DataFrame) -> dict[str, tuple[str, str]]:
     """sku -> (image sha, stored image path): the visual baseline's input is the image file itself."""
     return {r["sku"]: (r["image_sha256"], str(lab.images.path(r["image_sha256"], r["image_ext"])))
@@ -70,6 +116,16 @@ def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model:
 def build_title(lab: Lab) -> str:
     """The text-only baseline: title + category, no image at all."""
     return _sync(lab, TITLE, "title", lab.encoder.dim, title_inputs(lab.store.items()), lab.encoder.encode,
+                 encoder=lab.encoder.name)
+
+
+def build_metadata(lab: Lab) -> str:
+    """The catalogue's own attributes embedded like a description: does an LVLM add anything over them?"""
+    items = lab.store.items()
+    if not metadata_columns(items):
+        raise VitrineError("the catalogue has no attribute columns (e.g. material, style, occasion) to build the "
+                           "metadata representation from: add them to the metadata CSV")
+    return _sync(lab, METADATA, "metadata", lab.encoder.dim, metadata_inputs(items), lab.encoder.encode,
                  encoder=lab.encoder.name)
 
 

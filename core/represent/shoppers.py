@@ -13,7 +13,7 @@ import pandas as pd
 from core.catalog.interactions import CSV_COLUMNS, read_csv
 from core.errors import VitrineError
 from core.lab import Lab
-from core.represent.recommend import Recommendation, load_matrix, profile_vector, recommend, search
+from core.represent.recommend import Ranking, Recommendation, load_matrix, profile_vector, recommend, search
 
 
 class InteractionsError(VitrineError):
@@ -22,11 +22,12 @@ class InteractionsError(VitrineError):
 
 @dataclass
 class Shopper:
-    """A simulated shopper: where the profile came from, the profile vector and what it is recommended."""
+    """A simulated shopper: where the profile came from, the profile vector and what it is recommended (with the
+    pool it was chosen from)."""
 
     representation: str
     profile: np.ndarray
-    recommendations: list[Recommendation]
+    recommendations: Ranking
     history: list[str] = field(default_factory=list)
     persona: str = ""
 

@@ -30,7 +30,8 @@ import pyarrow as pa
 
 from core.catalog.store import now_iso, sql_str
 from core.describe.identity import item_key
-from core.describe.pricing import cost_usd
+from core.describe.image_payload import sent_size, stored_size
+from core.describe.pricing import cost_usd, is_priced, unpriced
 from core.describe.prompts import PromptVersion
 from core.describe.providers.errors import ProviderError
 from core.describe.providers.sdk import BatchLimits, SDKDescriber, build_description, parse_output
@@ -311,10 +312,10 @@ def _advance(lab: Lab, describer: SDKDescriber, prompt: PromptVersion, open_jobs
 # --- cost ----------------------------------------------------------------------------------------------
 
 # Typical tokens per request when the workspace has no history for the model: the rendered prompt plus the
-# image (OpenAI bills gpt-4o-mini images at ~2,800 tokens for a 512 px image, Anthropic ~(w*h)/750, ~350 at
-# 512 px), and a description of max_words words plus its JSON attributes.
-IMAGE_TOKENS = {"openai": {"gpt-4o-mini": 2833}, "anthropic": {}}
-DEFAULT_IMAGE_TOKENS = {"openai": 255, "anthropic": 350}
+# catalogue's images at the size they are sent (downscaled to the default long side, billed as the provider class
+# says), and a description of max_words words plus its JSON attributes.
+SIZE_SAMPLE = 32  # catalogue images whose size is read (headers only)
+TYPICAL_SIZE = (512, 512)  # when there is none to read
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,16 @@ class CostEstimate:
     def batch_total(self) -> float:
         return self.batch_per_1000 * self.items / 1000
 
+    def text(self) -> str:
+        """The line shown before a run: dollars only for a priced model; an unpriced one is named, never costed
+        as $0 or at another model's price."""
+        if not is_priced(self.provider, self.model):
+            return (f"estimated cost: {unpriced(self.provider, self.model)} (about {self.input_tokens:,.0f} input "
+                    f"and {self.output_tokens:,.0f} output tokens per item, {self.source})")
+        return (f"estimated cost per 1,000 SKUs ({self.source}): sync ${self.sync_per_1000:.2f}, batch "
+                f"${self.batch_per_1000:.2f}; this catalogue ({self.items} SKUs, before cache hits): sync "
+                f"${self.sync_total:.2f}, batch ${self.batch_total:.2f}")
+
 
 def estimate_cost(lab: Lab, prompt: PromptVersion, provider: str, model: str, items: int | None = None) -> CostEstimate:
     """Sync vs batch cost per 1,000 SKUs (and for `items`, default: the catalogue) before any run."""
@@ -344,7 +355,7 @@ def estimate_cost(lab: Lab, prompt: PromptVersion, provider: str, model: str, it
     if len(descs):
         tokens_in, tokens_out, source = descs["input_tokens"].mean(), descs["output_tokens"].mean(), "history"
     else:
-        image = IMAGE_TOKENS.get(provider, {}).get(model, DEFAULT_IMAGE_TOKENS.get(provider, 0))
+        image = _image_tokens(lab, provider, model)
         tokens_in = image + len(prompt.render({})) / 4
         tokens_out = prompt.max_words * 1.4 + 60
         source = "heuristic"
@@ -352,3 +363,14 @@ def estimate_cost(lab: Lab, prompt: PromptVersion, provider: str, model: str, it
     return CostEstimate(provider, model, float(tokens_in), float(tokens_out),
                         1000 * cost_usd(provider, model, round(tokens_in), round(tokens_out)),
                         1000 * cost_usd(provider, model, round(tokens_in), round(tokens_out), batch=True), n, source)
+
+
+def _image_tokens(lab: Lab, provider: str, model: str) -> float:
+    """Mean input tokens of the catalogue's images as sent (a spread sample); 0 for providers that bill none."""
+    cls = provider_class(provider) if provider in provider_names() else None
+    if cls is None or not issubclass(cls, SDKDescriber):
+        return 0.0
+    items = lab.store.items()
+    sample = items.iloc[::max(1, len(items) // SIZE_SAMPLE)].head(SIZE_SAMPLE).to_dict("records")
+    sizes = [sent_size(*size) for row in sample if (size := stored_size(lab.image_ref(row).path))] or [TYPICAL_SIZE]
+    return sum(cls.image_tokens(model, w, h) for w, h in sizes) / len(sizes)

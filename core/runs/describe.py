@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -18,6 +19,7 @@ from core.lab import Lab
 from core.models import Description, ImageRef, Progress
 
 FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
+FLUSH_SECONDS = 2.0  # ...and at least this often on a slow provider, so a stop or crash keeps nearly everything
 COMPACT_EVERY = 4096  # results between compaction checks in a long run (each flush adds a LanceDB fragment)
 BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
 BATCHES_IN_FLIGHT = 2  # in order; one batch's CNN overlaps the next one's decoding, tagging and rendering
@@ -41,11 +43,12 @@ class RunReport:
     elapsed_s: float = 0.0
     representation: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)
+    stopped: bool = False  # cancelled (Ctrl-C, the app's Stop, leaving the page): finished work was kept
 
     def summary(self) -> str:
         return (f"{self.prompt_ref} via {self.provider}/{self.model}: {self.images} images, "
                 f"{self.cached} cached, {self.calls} described, {self.failed} failed, "
-                f"${self.cost_usd:.4f}, {self.elapsed_s:.1f}s")
+                f"${self.cost_usd:.4f}, {self.elapsed_s:.1f}s" + (" (stopped early)" if self.stopped else ""))
 
 
 def select_items(lab: Lab, *, skus: list[str] | None = None, limit: int | None = None) -> pd.DataFrame:
@@ -59,9 +62,14 @@ def select_items(lab: Lab, *, skus: list[str] | None = None, limit: int | None =
 
 
 def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describer: Describer, *,
-                   concurrency: int = 4, retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
+                   concurrency: int = 4, retry_failed: bool = False, progress: Progress | None = None,
+                   stop: threading.Event | None = None) -> RunReport:
     """Describe each distinct (image, rendered inputs) once; skip what the cache already holds; record per-item
-    errors. Items sharing an image but not a title get their own descriptions; identical inputs share one."""
+    errors. Items sharing an image but not a title get their own descriptions; identical inputs share one.
+
+    Cancelling (setting `stop`, Ctrl-C, or any exception raised through `progress`, as Streamlit raises when the
+    user presses Stop or leaves the page) sends no new request, waits for the ones in flight (at most one request
+    timeout), and keeps every finished description; the exception, if any, is raised again afterwards."""
     started = time.perf_counter()
     report = RunReport(prompt.ref, describer.provider, describer.model, items=len(items))
     refs: dict[str, ImageRef] = {}
@@ -76,8 +84,16 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
         else:
             todo.append(ref)
     pending: list[Description] = []
+    stop = stop or threading.Event()
+    last_flush = time.monotonic()
 
-    def record(desc: Description) -> None:
+    def flush() -> None:
+        nonlocal last_flush
+        lab.store.upsert_descriptions(pending)
+        pending.clear()
+        last_flush = time.monotonic()
+
+    def record(desc: Description, *, quiet: bool = False) -> None:
         report.calls += 1
         report.input_tokens += desc.input_tokens
         report.output_tokens += desc.output_tokens
@@ -86,44 +102,79 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
             report.failed += 1
             report.errors.append((desc.image_sha256, desc.error))
         pending.append(desc)
-        if len(pending) >= FLUSH_EVERY:
-            lab.store.upsert_descriptions(pending)
-            pending.clear()
+        if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
+            flush()
         if report.calls % COMPACT_EVERY == 0:  # merge-inserts slow down as fragments pile up in a long run
             lab.store.optimize_if_fragmented()
-        if progress:
+        if progress and not quiet:
             progress(report.calls, len(todo), desc.image_sha256)
 
-    for ref, desc in _run(describer, todo, prompt, concurrency):
-        record(stamped(desc, prompt, ref.context))
-    lab.store.upsert_descriptions(pending)
-    report.elapsed_s = time.perf_counter() - started
+    results = _run(describer, todo, prompt, concurrency, stop)
+    try:
+        for ref, desc in results:
+            record(stamped(desc, prompt, ref.context))
+    except BaseException:
+        stop.set()
+        for ref, desc in results:  # the requests already in flight: paid for, so kept
+            record(stamped(desc, prompt, ref.context), quiet=True)
+        raise
+    finally:
+        report.stopped = stop.is_set()
+        flush()
+        report.elapsed_s = time.perf_counter() - started
     return report
 
 
-def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion,
-         concurrency: int) -> Iterator[tuple[ImageRef, Description]]:
+def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, concurrency: int,
+         stop: threading.Event) -> Iterator[tuple[ImageRef, Description]]:
     """Yield (ref, description): describe_many providers in batches, in order, the next batch already under way;
-    others one call per item on threads, as they finish."""
+    others one call per item on threads, at most `concurrency` in flight, as they finish. Once `stop` is set
+    nothing new starts; what is in flight is still yielded. Ctrl-C sets it, drains, then raises."""
     many = getattr(describer, "describe_many", None)
+    interrupted: KeyboardInterrupt | None = None
     if many is not None:
-        batches = [todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)]
+        batches = iter([todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)])
         with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="vitrine-describe") as pool:
-            ahead = deque(pool.submit(many, batch, prompt) for batch in batches[:BATCHES_IN_FLIGHT])
-            for i, batch in enumerate(batches):
-                future = ahead.popleft()
-                if i + BATCHES_IN_FLIGHT < len(batches):
-                    ahead.append(pool.submit(many, batches[i + BATCHES_IN_FLIGHT], prompt))
+            ahead: deque[tuple[list[ImageRef], Future]] = deque()
+
+            def refill_batches() -> None:
+                while len(ahead) < BATCHES_IN_FLIGHT and not stop.is_set() and (batch := next(batches, None)):
+                    ahead.append((batch, pool.submit(many, batch, prompt)))
+
+            refill_batches()
+            while ahead:
+                batch, future = ahead.popleft()
+                refill_batches()
                 try:
                     described = future.result()
+                except KeyboardInterrupt as exc:
+                    stop.set()
+                    interrupted, described = exc, future.result()
                 except Exception:
                     described = [_safe_describe(describer, ref, prompt) for ref in batch]
                 yield from zip(batch, described, strict=True)
-        return
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {pool.submit(_safe_describe, describer, ref, prompt): ref for ref in todo}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            queued = iter(todo)
+            running: dict[Future, ImageRef] = {}
+
+            def refill() -> None:
+                while len(running) < max(1, concurrency) and not stop.is_set() and (ref := next(queued, None)):
+                    running[pool.submit(_safe_describe, describer, ref, prompt)] = ref
+
+            refill()
+            while running:
+                try:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt as exc:
+                    stop.set()
+                    interrupted = exc
+                    continue
+                for future in finished:
+                    yield running.pop(future), future.result()
+                refill()
+    if interrupted is not None:
+        raise interrupted
 
 
 def _safe_describe(describer: Describer, ref: ImageRef, prompt: PromptVersion) -> Description:

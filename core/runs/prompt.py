@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.describe.connections import Connection, remember
 from core.describe.prompts import PromptVersion
+from core.errors import ConfigError
 from core.lab import Lab
 from core.models import Progress
 from core.represent.representations import embed_description_run
@@ -13,14 +15,27 @@ from core.runs.describe import RunReport, describe_items, select_items
 
 
 def run_prompt(lab: Lab, prompt: PromptVersion, provider: str = "offline", *, model: str | None = None,
-               base_url: str | None = None, api_key: str | None = None, concurrency: int = 4,
-               limit: int | None = None, skus: list[str] | None = None, retry_failed: bool = False,
-               progress: Progress | None = None) -> RunReport:
-    """Describe the (selected) catalogue and embed the results into the run's representation."""
-    describer = lab.describer(provider, model=model, base_url=base_url, api_key=api_key)
+               base_url: str | None = None, api_key: str | None = None, connection: Connection | None = None,
+               concurrency: int | None = None, limit: int | None = None, skus: list[str] | None = None,
+               retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
+    """Describe the (selected) catalogue through one connection (given, else Lab.connection's: where this
+    provider/model went before) and embed the results into the run's representation; the connection is remembered,
+    so the run's follow-ups go to the same place. Concurrency defaults to the connection's."""
+    connection = connection or lab.connection(provider, model=model, base_url=base_url)
+    if problem := lab.key_route(connection, api_key).problem:
+        raise ConfigError(problem)
+    describer = lab.describer(connection=connection, api_key=api_key)
     items = select_items(lab, skus=skus, limit=limit)
-    report = describe_items(lab, items, prompt, describer, concurrency=concurrency,
-                            retry_failed=retry_failed, progress=progress)
+    try:
+        report = describe_items(lab, items, prompt, describer, concurrency=concurrency or connection.concurrency,
+                                retry_failed=retry_failed, progress=progress)
+    except Exception:
+        raise
+    except BaseException:  # stopped (Ctrl-C, Streamlit's Stop or rerun): what was described is searchable too
+        embed_description_run(lab, prompt, describer.provider, describer.model)
+        raise
+    finally:
+        remember(lab.store, connection, describer)
     report.representation = embed_description_run(lab, prompt, describer.provider, describer.model)
     lab.store.optimize_if_fragmented()  # a run leaves a fragment per flush; compacting keeps later reads fast
     return report

@@ -9,7 +9,9 @@ import pandas as pd
 
 from core.catalog.interactions import load_interactions
 from core.describe.base import Describer
+from core.describe.connections import Connection, get_connection, remember
 from core.describe.identity import run_descriptions
+from core.describe.pricing import FREE, no_price
 from core.describe.prompts import PromptVersion
 from core.describe.registry import provider_names
 from core.describe.secrets import ENV_VARS
@@ -21,7 +23,7 @@ from core.represent.coverage import coverage, require_complete
 from core.represent.recommend import load_matrix
 from core.represent.representations import embed_description_run, run_name
 from core.runs.describe import RunReport, describe_items
-from core.services.summary import provider_status
+from core.services.summary import connection_status, provider_status
 from core.services.sync import SyncPlan, complete_run, plan_run
 from core.services.votes import ab_id
 
@@ -35,22 +37,30 @@ NOT_DESCRIBED = "not described"
 # --- providers ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProviderChoice:
-    """A provider as the A/B form offers it; `configurable` ones take a model name and base_url."""
+    """A provider or a named connection as the A/B form offers it; `configurable` providers take a model name and
+    base_url, a connection brings its own."""
 
-    name: str
+    name: str  # the picker's key: a provider's name, or "connection:NAME"
     label: str
-    available: bool
+    available: bool  # a run with it would start now
     detail: str
     configurable: bool
+    connection: str = ""  # the named connection this choice stands for
 
 
 def provider_choices(lab: Lab) -> list[ProviderChoice]:
-    """Built-in providers with key status, plus describers registered on this Lab (tests, plugins)."""
+    """Built-in providers with key status, describers registered on this Lab (tests, plugins), then the workspace's
+    named connections."""
     choices = {s.name: ProviderChoice(s.name, s.label, s.available, s.detail, s.name in ENV_VARS)
                for s in provider_status()}
     for name in lab.describer_overrides:
         choices[name] = ProviderChoice(name, f"{name} (registered describer)", True,
                                        "registered in this workspace", False)
+    for status in connection_status(lab):
+        name = status.connection.name
+        choices[f"connection:{name}"] = ProviderChoice(
+            f"connection:{name}", f"{status.connection.label()} — {status.where}", status.available, status.detail,
+            False, name)
     return list(choices.values())
 
 
@@ -98,6 +108,7 @@ class SideSpec:
     provider: str
     model: str = ""
     base_url: str = ""
+    connection: str = ""  # a named connection: it brings provider, model and server
 
 
 @dataclass(frozen=True)
@@ -126,18 +137,25 @@ class ABRun:
         return ab_id(self.side_a.run, self.side_b.run)
 
 
-def resolve_side(lab: Lab, spec: SideSpec) -> tuple[Side, Describer]:
-    """Check the prompt and provider before anything is paid for: a missing key is an error, not N failures."""
+def resolve_side(lab: Lab, spec: SideSpec) -> tuple[Side, Connection, Describer]:
+    """Check the prompt, provider and key before anything is paid for: a missing key is an error, not N failures.
+    Without a named connection or a base URL, a provider/model goes where it was run through before."""
     prompt = lab.prompts.get(spec.prompt_ref)
-    choice = next((c for c in provider_choices(lab) if c.name == spec.provider), None)
-    if choice is None:
-        raise ConfigError(f"unknown provider {spec.provider!r}; choose one of: "
-                          f"{', '.join(c.name for c in provider_choices(lab))}")
-    if not choice.available and not spec.base_url:
-        raise ConfigError(f"{choice.label} is not available: {choice.detail} (or give a base_url)")
-    options = {"model": spec.model, "base_url": spec.base_url} if choice.configurable else {}
-    describer = lab.describer(spec.provider, **{k: v.strip() for k, v in options.items() if v.strip()})
-    return Side(prompt, describer.provider, describer.model), describer
+    if spec.connection:
+        connection = get_connection(lab.store, spec.connection)
+        label = connection.label()
+    else:
+        choice = next((c for c in provider_choices(lab) if c.name == spec.provider and not c.connection), None)
+        if choice is None:
+            raise ConfigError(f"unknown provider {spec.provider!r}; choose one of: "
+                              f"{', '.join(c.name for c in provider_choices(lab) if not c.connection)}")
+        options = {"model": spec.model.strip() or None, "base_url": spec.base_url.strip() or None}
+        connection = lab.connection(spec.provider, **(options if choice.configurable else {}))
+        label = choice.label
+    if problem := lab.key_route(connection).problem:
+        raise ConfigError(f"{label} is not available: {problem} (or pick a connection to a server of your own)")
+    describer = lab.describer(connection=connection)
+    return Side(prompt, describer.provider, describer.model), connection, describer
 
 
 def run_ab(lab: Lab, items: pd.DataFrame, spec_a: SideSpec, spec_b: SideSpec, *, retry_failed: bool = False,
@@ -148,15 +166,18 @@ def run_ab(lab: Lab, items: pd.DataFrame, spec_a: SideSpec, spec_b: SideSpec, *,
     resolved = [resolve_side(lab, spec_a), resolve_side(lab, spec_b)]
     steps = items["image_sha256"].nunique()
     reports = []
-    for i, (side, describer) in enumerate(resolved):
+    for i, (side, connection, describer) in enumerate(resolved):
         name = "AB"[i]
 
         def step(done: int, total: int, label: str, i: int = i, name: str = name) -> None:
             if progress:
                 progress(i * steps + round(done / max(total, 1) * steps), 2 * steps, f"{name}: {label}")
 
-        report = describe_items(lab, items, side.prompt, describer, concurrency=concurrency,
-                                retry_failed=retry_failed, progress=step)
+        try:
+            report = describe_items(lab, items, side.prompt, describer, concurrency=concurrency,
+                                    retry_failed=retry_failed, progress=step)
+        finally:  # the side's follow-ups (Recall@10, Promote) go where it went
+            remember(lab.store, connection, describer)
         report.representation = embed_description_run(lab, side.prompt, side.provider, side.model)
         reports.append(report)
         step(1, 1, f"{side.run} done")
@@ -173,12 +194,13 @@ class SideMetrics:
     coverage: dict[str, float | None]  # facet -> share of items with it non-empty; None: not requested
     mean_latency_ms: float | None
     cost_per_1000_usd: float | None
+    price_note: str = ""  # why there is no dollar figure (a local server, a model without a price)
 
     @property
     def cost_label(self) -> str:
-        if self.cost_per_1000_usd is None:
-            return "unknown"
-        return "free (offline)" if self.cost_per_1000_usd == 0 else f"${self.cost_per_1000_usd:,.2f}"
+        if self.price_note or self.cost_per_1000_usd is None:
+            return self.price_note or "unknown"
+        return FREE if self.cost_per_1000_usd == 0 else f"${self.cost_per_1000_usd:,.2f}"
 
 
 @dataclass
@@ -219,8 +241,8 @@ def compare(lab: Lab, items: pd.DataFrame, run_a: Side, run_b: Side) -> ABResult
     cosines, note = _cosines(lab, rows["sku"].tolist(), run_a.run, run_b.run)
     rows["cosine"] = cosines
     valid = [c for c in cosines if c is not None]
-    result = ABResult(ab_id(run_a.run, run_b.run), _metrics(run_a, frames[0]), _metrics(run_b, frames[1]), rows,
-                      float(np.mean(valid)) if valid else None, note)
+    result = ABResult(ab_id(run_a.run, run_b.run), _metrics(lab, run_a, frames[0]), _metrics(lab, run_b, frames[1]),
+                      rows, float(np.mean(valid)) if valid else None, note)
     result.identical_note = _identical_note(lab, result, run_a, run_b)
     return result
 
@@ -259,7 +281,7 @@ def _attribute_line(raw: str) -> str:
     return "; ".join(f"{f}: {', '.join(attrs.facet(f))}" for f in FACETS if attrs.facet(f))
 
 
-def _metrics(side: Side, frame: pd.DataFrame) -> SideMetrics:
+def _metrics(lab: Lab, side: Side, frame: pd.DataFrame) -> SideMetrics:
     ok = frame[frame["error"] == ""]
     covered = [Attributes.model_validate_json(a or "{}").covered() if e == "" else dict.fromkeys(FACETS, False)
                for a, e in zip(frame["attributes"], frame["error"], strict=True)]
@@ -270,6 +292,7 @@ def _metrics(side: Side, frame: pd.DataFrame) -> SideMetrics:
         coverage={f: (_mean(c[f] for c in covered) if f in side.prompt.facets else None) for f in FACETS},
         mean_latency_ms=_mean(ok["latency_ms"]),
         cost_per_1000_usd=None if recorded.empty else float(recorded["cost_usd"].mean()) * 1000,
+        price_note=no_price(side.provider, side.model, lab.where(lab.connection(side.provider, model=side.model))),
     )
 
 
@@ -325,20 +348,25 @@ def recall_at_k(lab: Lab, representations: list[str], k: int = 10, seed: int = 0
 
 
 # --- promotion ------------------------------------------------------------------------------
-def promotion_plan(lab: Lab, prompt_ref: str, provider: str, model: str = "") -> SyncPlan:
-    """What promoting this run would describe first (shown, with its estimate, before the button)."""
+def promotion_plan(lab: Lab, prompt_ref: str, provider: str, model: str = "", connection: str = "") -> SyncPlan:
+    """What promoting this run would describe first (shown, with its estimate, before the button); through the
+    named connection, else where the run went before."""
+    if connection:
+        named = get_connection(lab.store, connection)
+        return plan_run(lab, lab.prompts.get(prompt_ref), named.provider, named.model, named)
     known = set(provider_names()) | set(lab.describer_overrides)
     if provider not in known:
         raise ConfigError(f"unknown provider {provider!r}; choose one of: {', '.join(sorted(known))}")
     return plan_run(lab, lab.prompts.get(prompt_ref), provider, model)
 
 
-def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, allow_hosted: bool = False,
-            progress: Progress | None = None) -> PromptVersion:
+def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, connection: str = "",
+            allow_hosted: bool = False, progress: Progress | None = None) -> PromptVersion:
     """Make a run the catalogue's active one (search, cold start, explanations) only once it covers the whole
-    catalogue: the rest is described first (cached items are free); until then the previous run stays active."""
+    catalogue: the rest is described first (cached items are free), through the run's connection; until then the
+    previous run stays active."""
     prompt = lab.prompts.get(prompt_ref)
-    plan = promotion_plan(lab, prompt_ref, provider, model)
+    plan = promotion_plan(lab, prompt_ref, provider, model, connection)
     complete_run(lab, prompt, plan, allow_hosted=allow_hosted, progress=progress)
     fact = coverage(lab, plan.run)
     if not fact.complete:
@@ -346,6 +374,6 @@ def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, allow_
         raise VitrineError(f"{plan.run} covers {fact.label()} after describing the rest (failures: retry them in "
                            f"Description QA); {active} via {was}/{was_model or 'default'} stays active")
     lab.store.set_setting("active_prompt", prompt.ref)
-    lab.store.set_setting("active_provider", provider)
-    lab.store.set_setting("active_model", model.strip())
+    lab.store.set_setting("active_provider", plan.provider)
+    lab.store.set_setting("active_model", plan.model if connection else model.strip())
     return prompt

@@ -25,6 +25,7 @@ from core.models import Description, ImageRef
 from core.represent.maps import MapError, Projection, place, project
 from core.represent.recommend import (
     Matrix,
+    Pool,
     Recommendation,
     default_representation,
     load_matrix,
@@ -71,6 +72,7 @@ class ColdStartPreview:
     neighbours: list[Recommendation]
     near_duplicates: list[Recommendation]
     threshold: float
+    pool: Pool  # what the neighbours were chosen from: the representation's items, not always the catalogue
     same_image: list[str] = field(default_factory=list)  # SKUs already holding these exact image bytes
     reached: list[Reached] = field(default_factory=list)
     shoppers: int = 0  # sample shoppers whose reach was evaluated (0: no interactions.csv)
@@ -113,7 +115,7 @@ def preview(lab: Lab, image_bytes: bytes, title: str, category: str, *, threshol
     out = ColdStartPreview(
         image=image, title=title, category=category, prompt=prompt, description=description,
         representation=representation, vector=vector, neighbours=ranked[:k],
-        near_duplicates=[r for r in ranked if r.score >= threshold], threshold=threshold,
+        near_duplicates=[r for r in ranked if r.score >= threshold], threshold=threshold, pool=ranked.pool,
         same_image=items.loc[items["image_sha256"] == image.sha256, "sku"].tolist(),
     )
     histories = sample_shoppers(lab)

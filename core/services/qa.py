@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import secrets
 import threading
 from concurrent.futures import Future
 from functools import lru_cache
@@ -18,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 from PIL import Image
 
-from core.catalog.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str
+from core.catalog import journal
+from core.catalog.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str, vector_rows
 from core.describe.identity import item_context, run_descriptions
 from core.describe.prompts import PromptError, PromptVersion
 from core.describe.registry import provider_names
@@ -37,7 +39,8 @@ from core.workers import in_worker_process
 STATUSES = ("approved", "flagged", "edited")
 STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
 COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "prompt_ref", "provider", "model",
-           "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error"]
+           "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error",
+           "revision", "reviewer"]
 COLOURS_TABLE = "image_colours"  # image sha -> its named foreground colours, analysed once per image
 COLOURS_RECIPE = 2  # bump when the colour analysis changes, so colours from an older analysis are redone
 COLOURS_SCHEMA = pa.schema([
@@ -280,75 +283,159 @@ def _description(lab: Lab, key: str, *, require_ok: bool) -> dict:
     return row
 
 
+class ReviewConflict(VitrineError):
+    """Another reviewer saved this description after you opened it: their version stays, yours comes back here."""
+
+    def __init__(self, current: dict, theirs: str, yours: str, action: str) -> None:
+        self.current, self.theirs, self.yours = current, theirs, yours
+        who = current["reviewer"] or "another reviewer"
+        what = {"edited": "edited the text", "approved": "approved it",
+                "flagged": f"flagged it ({current['reason']})"}.get(current["status"], "reset its review")
+        when = current["reviewed_at"] or "an unknown time"
+        draft = "; your text is kept as your draft" if action == "edit" else ""
+        super().__init__(f"{who} {what} at {when}, after you opened this description. Their version is kept and "
+                         f"your {action} was not saved{draft}: check the current text, then save again.")
+
+
 def _review(lab: Lab, key: str) -> dict:
     rows = reviews(lab.store, f"key = {sql_str(key)}")
     if rows.empty:
-        return {"key": key, "status": "", "reason": "", "edited_text": "", "edited_at": "", "note": ""}
+        return {"key": key, "status": "", "reason": "", "edited_text": "", "edited_at": "", "note": "",
+                "reviewed_at": "", "revision": "", "reviewer": ""}
     return rows.iloc[0].to_dict()
 
 
-def _save_review(lab: Lab, review: dict) -> dict:
-    review = {**review, "reviewed_at": now_iso()}
-    lab.store.upsert_rows(QA_TABLE, REVIEW_SCHEMA, [review], "key")
-    return review
+def _stamped(review: dict, reviewer: str) -> dict:
+    """A review as saved: a fresh revision token (never reused, so an undone or repeated text can't be mistaken
+    for the version someone opened), the time and the reviewer."""
+    return {**review, "reviewed_at": now_iso(), "revision": secrets.token_hex(8), "reviewer": reviewer.strip()}
 
 
-def approve(lab: Lab, key: str, note: str = "") -> dict:
+def _save_review(lab: Lab, base: dict, saved: dict, *, theirs: str, yours: str, action: str,
+                 revision: str | None) -> dict:
+    """Save `saved` over `base` only if `base` is still the stored review and the version the caller opened
+    (`revision`; None: whatever is stored now); otherwise raise ReviewConflict and keep the stored one."""
+    _check_seen(base, revision, theirs, yours, action)
+    if not lab.store.compare_and_set(QA_TABLE, REVIEW_SCHEMA, saved, "revision", base["revision"]):
+        now = _review(lab, base["key"])
+        raise ReviewConflict(now, now["edited_text"] or theirs, yours, action)
+    return saved
+
+
+def _check_seen(base: dict, revision: str | None, theirs: str, yours: str, action: str) -> None:
+    """The caller acts on the version it opened (`revision`), not on one saved by someone since."""
+    if revision is not None and base["revision"] != revision:
+        raise ReviewConflict(base, theirs, yours, action)
+
+
+def approve(lab: Lab, key: str, note: str = "", *, revision: str | None = None, reviewer: str = "") -> dict:
     """Mark a description as approved; a human revision, if any, stays the current text."""
-    _description(lab, key, require_ok=True)
-    return _save_review(lab, {**_review(lab, key), "status": "approved", "reason": "", "note": note.strip()})
+    desc = _description(lab, key, require_ok=True)
+    base = _review(lab, key)
+    return _save_review(lab, base, _stamped({**base, "status": "approved", "reason": "", "note": note.strip()},
+                                            reviewer), theirs=base["edited_text"] or desc["text"], yours="",
+                        action="approval", revision=revision)
 
 
-def flag(lab: Lab, key: str, reason: str, note: str = "") -> dict:
+def flag(lab: Lab, key: str, reason: str, note: str = "", *, revision: str | None = None,
+         reviewer: str = "") -> dict:
     reason = reason.strip()
     if not reason:
         raise VitrineError("give a reason for flagging (e.g. 'wrong colour', 'hallucinated material')")
-    _description(lab, key, require_ok=False)
-    return _save_review(lab, {**_review(lab, key), "status": "flagged", "reason": reason, "note": note.strip()})
+    desc = _description(lab, key, require_ok=False)
+    base = _review(lab, key)
+    return _save_review(lab, base, _stamped({**base, "status": "flagged", "reason": reason, "note": note.strip()},
+                                            reviewer), theirs=base["edited_text"] or desc["text"], yours="",
+                        action="flag", revision=revision)
 
 
-def edit(lab: Lab, key: str, new_text: str, note: str = "") -> int:
-    """Store a human revision and re-embed it into the run's representation; returns SKUs re-embedded.
+def edit(lab: Lab, key: str, new_text: str, note: str = "", *, revision: str | None = None,
+         reviewer: str = "") -> int:
+    """Store a human revision (journaled for undo) and re-embed it into the run's representation; returns SKUs
+    re-embedded. `revision` is the review version the text was edited from: a save over someone else's newer
+    save raises ReviewConflict instead of replacing it.
 
-    The revision is saved before embedding, so a failure to embed never loses the human's text.
+    The revision is saved before embedding, so a failure to embed never loses the human's text; saving the same
+    text again re-embeds vectors a crash left stale instead of refusing.
     """
     desc = _description(lab, key, require_ok=True)
-    review = _review(lab, key)
+    base = _review(lab, key)
+    current = base["edited_text"] or desc["text"]
     text = new_text.strip()
     if not text:
         raise VitrineError("the edited text is empty; write a description or flag the item instead")
-    if text == (review["edited_text"] or desc["text"]):
-        raise VitrineError("nothing changed: the text is the same as the current description")
-    _save_review(lab, {**review, "status": "edited", "edited_text": text, "edited_at": now_iso(),
-                       "note": note.strip() or review["note"]})
-    return _reembed(lab, desc, text)
+    _check_seen(base, revision, current, text, "edit")  # before any encoding
+    name, rep, skus = _run_vectors(lab, desc)
+    if text == current:
+        stored = lab.store.vector_text_shas(rep["table"]) if rep else {}
+        stale = [s for s in skus if stored.get(s) != text_sha(text)]
+        if rep is None or not stale:
+            raise VitrineError("nothing changed: the text is the same as the current description")
+        return _reembed(lab, rep, _vectors(lab, rep, desc, text, stale))
+    saved = _stamped({**base, "status": "edited", "edited_text": text, "edited_at": now_iso(),
+                      "note": note.strip() or base["note"]}, reviewer)
+    vectors = _vectors(lab, rep, desc, text, skus) if rep else None
+    changes = [journal.replacement(lab.store, QA_TABLE, pa.Table.from_pylist([saved], schema=REVIEW_SCHEMA),
+                                   REVIEW_SCHEMA)]
+    if rep and vectors is not None and vectors.num_rows:
+        changes.append(journal.replacement(lab.store, rep["table"], vectors, vectors.schema))
+    entry = journal.record(lab.store, "edit", f"replaced the description of {journal.listing(skus)} ({name})",
+                           f"the previous text of {journal.listing(skus)} ({name})"
+                           + (" and its vector(s)" if len(changes) > 1 else ""), changes)
+    try:
+        _save_review(lab, base, saved, theirs=current, yours=text, action="edit", revision=base["revision"])
+    except ReviewConflict:
+        journal.discard(lab.store, entry)
+        raise
+    return _reembed(lab, rep, vectors) if rep else 0
 
 
-def _reembed(lab: Lab, desc: dict, text: str) -> int:
-    """Replace the vectors of every SKU this description is current for, in the run's representation (if any)."""
+def _run_vectors(lab: Lab, desc: dict) -> tuple[str, dict | None, list[str]]:
+    """(run name, its representation or None when never embedded, the SKUs this description is current for)."""
     prompt = lab.prompts.get(f"{desc['prompt_name']}@v{desc['prompt_version']}")
     name = run_name(prompt, desc["provider"], desc["model"])
     try:
         rep = lab.store.representation(name)
     except VitrineError:
-        return 0  # never embedded: the revision is used when the run is (see human_revisions)
-    if rep["encoder"] and rep["encoder"] != lab.encoder.name:
-        raise VitrineError(f"{name} was embedded with {rep['encoder']}, not {lab.encoder.name}; "
-                           "the revision is saved but re-run the embedding to update its vector")
+        rep = None  # never embedded: the revision is used when the run is (see human_revisions)
     current = run_descriptions(lab.store, lab.store.items(), prompt, desc["provider"], desc["model"])
-    skus = current.loc[current["key"] == desc["key"], "sku"].tolist()
-    if skus:
-        vector = lab.encoder.encode([text])
-        lab.store.upsert_vectors(rep["table"], int(rep["dim"]), skus, [desc["image_sha256"]] * len(skus),
-                                 [text_sha(text)] * len(skus), np.repeat(vector, len(skus), axis=0))
-    return len(skus)
+    return name, rep, current.loc[current["key"] == desc["key"], "sku"].tolist()
+
+
+def _vectors(lab: Lab, rep: dict, desc: dict, text: str, skus: list[str]) -> pa.Table | None:
+    """The run's vector rows of `text` for `skus`; None when the run was embedded by another encoder."""
+    if rep["encoder"] and rep["encoder"] != lab.encoder.name:
+        return None
+    vector = np.repeat(lab.encoder.encode([text]), len(skus), axis=0)
+    return vector_rows(int(rep["dim"]), skus, [desc["image_sha256"]] * len(skus), [text_sha(text)] * len(skus),
+                       vector)
+
+
+def _reembed(lab: Lab, rep: dict, vectors: pa.Table | None) -> int:
+    """Write the revision's vectors, after the revision itself: a failure here never loses the human's text."""
+    if vectors is None:
+        raise VitrineError(f"{rep['name']} was embedded with {rep['encoder']}, not {lab.encoder.name}; "
+                           "the revision is saved but re-run the embedding to update its vector")
+    lab.store.put_rows(rep["table"], vectors)
+    return vectors.num_rows
 
 
 def regenerate(lab: Lab, sku: str, prompt_ref: str, provider: str, model: str | None = None, *,
                retry_failed: bool = False, progress: Progress | None = None) -> RunReport:
-    """Describe one item under another prompt/provider and embed it; a cached ok description is reused."""
-    return run_prompt(lab, lab.prompts.get(prompt_ref), provider, model=model or None, skus=[sku],
-                      retry_failed=retry_failed, progress=progress)
+    """Describe one item under another prompt/provider and embed it; a cached ok description is reused. It goes
+    through the connection its provider/model was run through; a blank model is the one this provider described
+    the item with (else the provider's default), so a local run's item is never sent to the hosted API."""
+    return run_prompt(lab, lab.prompts.get(prompt_ref), provider, model=model or _item_model(lab, sku, provider),
+                      skus=[sku], retry_failed=retry_failed, progress=progress)
+
+
+def _item_model(lab: Lab, sku: str, provider: str) -> str | None:
+    """The model `provider` last described this item's image with, if any."""
+    items = lab.store.items()
+    shas = set(items.loc[items["sku"] == sku, "image_sha256"])
+    descs = lab.store.descriptions(provider=provider)
+    mine = descs[descs["image_sha256"].isin(shas)].sort_values("created_at", kind="stable")
+    return str(mine.iloc[-1]["model"]) if len(mine) else None
 
 
 def retry_failed(lab: Lab, prompt_ref: str, provider: str, model: str | None = None, *,

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.describe.connections import Connection, remember
+from core.describe.endpoints import Where
 from core.describe.identity import run_descriptions
-from core.describe.pricing import is_priced
+from core.describe.pricing import FREE, is_priced, no_price
 from core.describe.prompts import PromptVersion
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Progress
 from core.represent.coverage import Coverage, coverage
-from core.represent.representations import TITLE, VISUAL, build_title, build_visual, embed_description_run, run_name
+from core.represent.representations import (
+    TITLE,
+    VISUAL,
+    build_metadata,
+    build_title,
+    build_visual,
+    embed_description_run,
+    metadata_columns,
+    run_name,
+)
 from core.runs.batch import estimate_cost
 from core.runs.describe import RunReport
 from core.runs.prompt import run_prompt
@@ -33,17 +44,19 @@ class SyncPlan:
     provider: str
     model: str
     to_describe: list[str]  # SKUs without a successful description of their current inputs
-    hosted: bool  # calls leave the machine for a keyed API
+    hosted: bool  # calls leave the machine and the local network for a keyed API
     is_lvlm: bool  # False for the offline tagger: say so wherever its descriptions are offered
     cost_usd: float | None  # None: no price known for this model
     seconds: float | None  # rough: the run's recorded mean latency per item, when it has history
+    where: Where = "on this machine"  # where the images go: the run's connection decides
+    connection: Connection | None = None  # the run's connection, which describing the rest goes through
 
     def estimate(self) -> str:
         n = len(self.to_describe)
         if not n:
             return f"{self.run}: nothing to describe"
-        price = ("free (runs locally)" if not self.hosted else "unknown price" if self.cost_usd is None
-                 else f"about ${self.cost_usd:,.2f}")
+        price = (FREE if self.where == "on this machine" else no_price(self.provider, self.model, self.where)
+                 or f"about ${self.cost_usd or 0:,.2f}")
         time = f", about {self.seconds / 60:.1f} min" if self.seconds else ""
         return f"{self.run}: {n:,} item(s) to describe via {self.provider}/{self.model}: {price}{time}"
 
@@ -65,12 +78,16 @@ def plan_sync(lab: Lab) -> SyncPlan:
     return plan_run(lab, lab.active_prompt(), provider, model)
 
 
-def plan_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> SyncPlan:
-    """What completing one description run over the catalogue would take (a promotion, a sync)."""
-    describer = lab.describer(provider, model=model or None)
+def plan_run(lab: Lab, prompt: PromptVersion, provider: str, model: str,
+             connection: Connection | None = None) -> SyncPlan:
+    """What completing one description run over the catalogue would take (a promotion, a sync); by default through
+    the connection the run went through before."""
+    connection = connection or lab.connection(provider, model=model or None)
+    describer = lab.describer(connection=connection)
     current = run_descriptions(lab.store, lab.store.items(), prompt, describer.provider, describer.model)
     todo = current.loc[current["error"].fillna("missing") != "", "sku"].tolist()
-    hosted = bool(getattr(describer, "needs_key", False))
+    where = lab.where(connection)
+    hosted = where in ("hosted API", "remote server")
     cost = None
     if hosted and is_priced(describer.provider, describer.model):
         cost = estimate_cost(lab, prompt, describer.provider, describer.model, items=len(todo)).sync_total
@@ -78,7 +95,7 @@ def plan_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> Sync
     latency = float(done["latency_ms"].mean()) / 1000 if len(done) else None
     return SyncPlan(run_name(prompt, describer.provider, describer.model), describer.provider, describer.model,
                     todo, hosted, bool(getattr(describer, "is_lvlm", True)), cost,
-                    latency * len(todo) if latency else None)
+                    latency * len(todo) if latency else None, where, connection)
 
 
 def complete_run(lab: Lab, prompt: PromptVersion, plan: SyncPlan, *, allow_hosted: bool = False,
@@ -87,9 +104,11 @@ def complete_run(lab: Lab, prompt: PromptVersion, plan: SyncPlan, *, allow_hoste
     if plan.to_describe and plan.hosted and not allow_hosted:
         raise ConsentNeeded(f"{plan.estimate()}. Nothing was sent; confirm to go ahead (CLI: --yes).")
     if plan.to_describe:
-        return run_prompt(lab, prompt, plan.provider, model=plan.model or None, skus=plan.to_describe,
-                          retry_failed=True, progress=progress)
+        return run_prompt(lab, prompt, plan.provider, model=plan.model or None, connection=plan.connection,
+                          skus=plan.to_describe, retry_failed=True, progress=progress)
     embed_description_run(lab, prompt, plan.provider, plan.model)  # revisions, re-keyed items: vectors catch up
+    if plan.connection is not None:  # promoted through a connection with nothing left to describe
+        remember(lab.store, plan.connection, lab.describer(connection=plan.connection))
     return None
 
 
@@ -104,10 +123,12 @@ def describe_queued(lab: Lab, *, allow_hosted: bool = False, progress: Progress 
 
 
 def keep_in_step(lab: Lab) -> list[str]:
-    """After an ingest or an edit: the local baselines follow the catalogue at once (changed items only)."""
+    """After an ingest or an edit: the local baselines follow the catalogue at once (changed items only); metadata
+    too when the catalogue has attribute columns."""
     if not lab.store.item_count():
         return []
-    return [build_title(lab), build_visual(lab)]
+    has_attributes = bool(metadata_columns(lab.store.items()))
+    return [build_title(lab), build_visual(lab), *([build_metadata(lab)] if has_attributes else [])]
 
 
 def sync(lab: Lab, *, allow_hosted: bool = False, progress: Progress | None = None) -> SyncReport:

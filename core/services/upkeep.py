@@ -7,16 +7,17 @@ import json
 import numpy as np
 import pandas as pd
 
+from core.catalog import history
 from core.catalog.ingest import CORE_COLUMNS, IngestReport, ingest
+from core.catalog.journal import listing
 from core.catalog.store import ITEM_SCHEMA
 from core.errors import VitrineError
 from core.lab import Lab
-from core.represent.representations import build_title
+from core.services.export import formula_safe_csv
 from core.services.sync import keep_in_step
 
 STORED_COLUMNS = tuple(ITEM_SCHEMA.names)
 NOT_EXTRA = frozenset(STORED_COLUMNS) | frozenset(CORE_COLUMNS)  # everything else is merchandiser metadata
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def extra_columns(items: pd.DataFrame) -> list[str]:
@@ -64,7 +65,6 @@ def update_items(lab: Lab, edited_rows: list[dict]) -> int:
     stored = {r["sku"]: r for r in lab.store.items()[list(STORED_COLUMNS)].to_dict("records")}
     errors: list[str] = []
     changed: list[dict] = []
-    retitled = False
     seen: set[str] = set()
     for number, edited in enumerate(edited_rows, start=1):
         sku = _cell(edited.get("sku"))
@@ -90,27 +90,30 @@ def update_items(lab: Lab, edited_rows: list[dict]) -> int:
                     new_extra.pop(col, None)
         category = _cell(edited.get("category")).lower() or "uncategorised"
         if (title, category) != (old["title"], old["category"]) or new_extra != extra:
-            retitled |= (title, category) != (old["title"], old["category"])
             changed.append({**old, "title": title, "category": category,
                             "extra": json.dumps(new_extra, ensure_ascii=False)})
     if errors:
         raise VitrineError("nothing saved: " + "; ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
     lab.store.upsert_items(changed)
-    if retitled:
-        build_title(lab)
+    if changed:  # title, category and attribute edits are inputs of title, metadata and description runs
+        keep_in_step(lab)
     return len(changed)
+
+
+def delete_items(lab: Lab, skus: list[str]) -> int:
+    """Delete items and their vectors (undoable: the removed rows are journaled); unknown SKUs delete nothing."""
+    wanted = list(dict.fromkeys(s.strip() for s in skus if s.strip()))
+    if not wanted:
+        raise VitrineError("name at least one SKU to delete")
+    unknown = sorted(set(wanted) - set(lab.store.items()["sku"]))
+    if unknown:
+        raise VitrineError(f"nothing deleted: unknown SKU(s) {listing(unknown)}")
+    return history.delete_items(lab.store, wanted)
 
 
 def export_csv(items: pd.DataFrame) -> bytes:
     """CSV of the catalogue (re-importable as a metadata CSV), with spreadsheet formulas defused."""
-    frame = catalogue_frame(items).map(_defuse)
-    frame.columns = [_defuse(c) for c in frame.columns]
-    return frame.to_csv(index=False).encode("utf-8-sig")
-
-
-def _defuse(value: object) -> object:
-    """Prefix an apostrophe so Excel/Sheets show =, +, -, @, tab or CR-led text instead of running it."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+    return formula_safe_csv(catalogue_frame(items))
 
 
 def _cell(value: object) -> str:

@@ -2,7 +2,9 @@
 
 Besides chat completions and messages it serves OpenAI Files + Batches and Anthropic Message Batches
 (with the real per-batch limits), and GET /_fake/stats (request count, answered image hashes) for tests
-that drive it from another process.
+that drive it from another process. A `dialect` makes it answer as a real local server does (DIALECTS), and
+one-shot faults (FAULTS) make single replies misbehave. In the `simulated` reply mode (SimulatedTruth) it answers as
+the simulated LVLM would, so the real SDK path runs with the accuracy dial too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import csv
 import hashlib
 import io
 import json
@@ -26,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageStat
@@ -33,7 +37,26 @@ from PIL import Image, ImageStat
 from core.models import FACETS
 
 FAULTS = ("401", "429", "500", "503", "malformed_json", "schema_invalid", "refusal", "oversize", "timeout",
-          "reset")
+          "reset", "plain_text", "text_400", "null_usage", "no_usage", "max_tokens", "key_echo")
+DIALECTS = {
+    "openai": "the hosted APIs' behaviour (the default)",
+    "lmstudio": "LM Studio: HTTP 400 for response_format json_object; errors as {\"error\": \"<text>\"}",
+    "ollama": "Ollama ignoring the schema: prose around loosely shaped JSON",
+    "llamacpp": "llama.cpp's server: no WebP images; a json_schema must convert to a grammar",
+    "fenced-json": "the JSON inside ```json fences",
+    "prose-json": "the JSON inside a sentence of prose",
+    "streaming-only": "every answer as a server-sent event stream, asked for or not",
+    "html-200": "a web UI at the base URL: HTTP 200 with an HTML page",
+}
+HTML_PAGE = ("<!doctype html><html><head><title>Open WebUI</title></head>"
+             "<body><div id=\"app\">Loading...</div></body></html>")
+# JSON-schema keywords llama.cpp's json_schema_to_grammar converts; anything else fails the request.
+GRAMMAR_KEYWORDS = frozenset({
+    "type", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems", "maxItems",
+    "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions", "pattern", "format", "minLength",
+    "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "description", "title", "default",
+    "examples", "$schema", "$id"})
+_SSE_PIECE = 40  # characters per streamed delta
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                 429: "rate_limit_error", 500: "api_error", 503: "overloaded_error"}
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
@@ -70,6 +93,10 @@ class RecordedRequest:
     model: str
     headers: dict[str, str]
     fault: str | None
+    text: str = ""  # every text part of the conversation (prompt, re-ask, tool results), joined
+    structured: str = ""  # response_format type, "tool" for a forced tool call, "" for neither
+    image: str = ""  # the last image's format and size as decoded, e.g. "JPEG 1568x1045"
+    stream: bool = False
 
 
 class BadRequest(Exception):
@@ -112,6 +139,27 @@ class _OpenAIWire:
             "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
         }
 
+    @staticmethod
+    def cut_off(reply: dict) -> None:
+        """As if max_tokens ran out mid-answer."""
+        choice = reply["choices"][0]
+        choice["finish_reason"] = "length"
+        choice["message"]["content"] = (choice["message"]["content"] or "")[:60]
+
+    @staticmethod
+    def sse(body: dict, reply: dict) -> bytes:
+        """The reply as chat.completion.chunk events; usage last, when stream_options.include_usage asks for it."""
+        head = {"id": reply["id"], "object": "chat.completion.chunk", "created": 0, "model": reply["model"]}
+        choice = reply["choices"][0]
+        content = choice["message"]["content"] or ""
+        deltas = [{"role": "assistant", "content": ""}]
+        deltas += [{"content": content[i:i + _SSE_PIECE]} for i in range(0, len(content), _SSE_PIECE)]
+        events = [head | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+        events.append(head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+        if (body.get("stream_options") or {}).get("include_usage") and reply.get("usage"):
+            events.append(head | {"choices": [], "usage": reply["usage"]})
+        return b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+
 
 class _AnthropicWire:
     """POST /v1/messages; answers a forced tool call with a tool_use block, otherwise with JSON text."""
@@ -130,6 +178,9 @@ class _AnthropicWire:
                     image_b64 = source.get("data") or ""
                 elif block.get("type") == "text":
                     texts.append(block.get("text") or "")
+                elif block.get("type") == "tool_result":
+                    inner = block.get("content")
+                    texts.extend([inner] if isinstance(inner, str) else [b.get("text") or "" for b in inner or []])
         return image_b64, "\n".join(texts)
 
     @staticmethod
@@ -153,6 +204,40 @@ class _AnthropicWire:
             "content": content, "stop_reason": stop, "stop_sequence": None,
             "usage": {"input_tokens": usage[0], "output_tokens": usage[1]},
         }
+
+    @staticmethod
+    def cut_off(reply: dict) -> None:
+        """As if max_tokens ran out mid-answer: a tool input keeps only its first field, half written."""
+        reply["stop_reason"] = "max_tokens"
+        for block in reply["content"]:
+            if block["type"] == "tool_use" and isinstance(block["input"], dict):
+                first = next(iter(block["input"]), "description")
+                block["input"] = {first: str(block["input"].get(first, ""))[:30]}
+            elif block["type"] == "text":
+                block["text"] = block["text"][:60]
+
+    @staticmethod
+    def sse(body: dict, reply: dict) -> bytes:
+        """The message as Messages-API stream events, tool input and text in pieces."""
+        usage = reply.get("usage") or {}
+        events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": reply | {
+            "content": [], "stop_reason": None, "usage": {"input_tokens": usage.get("input_tokens", 0),
+                                                          "output_tokens": 1}}})]
+        for i, block in enumerate(reply["content"]):
+            tool = block["type"] == "tool_use"
+            start: dict[str, Any] = {**block, **({"input": {}} if tool else {"text": ""})}
+            whole = json.dumps(block["input"]) if tool else block["text"]
+            kind, key = ("input_json_delta", "partial_json") if tool else ("text_delta", "text")
+            events.append(("content_block_start", {"type": "content_block_start", "index": i, "content_block": start}))
+            events += [("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                 "delta": {"type": kind, key: whole[j:j + _SSE_PIECE]}})
+                       for j in range(0, len(whole), _SSE_PIECE)]
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+        events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": reply["stop_reason"],
+                                                                            "stop_sequence": None},
+                                         "usage": {"output_tokens": usage.get("output_tokens", 0)}}))
+        events.append(("message_stop", {"type": "message_stop"}))
+        return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
 
 
 _ROUTES: dict[str, type[_OpenAIWire] | type[_AnthropicWire]] = {
@@ -178,6 +263,45 @@ def describe_image(raw: bytes, prompt_text: str) -> dict:
             "attributes": {f: [values[f]] if f in wanted else [] for f in FACETS}}
 
 
+class SimulatedTruth:
+    """The `simulated` reply mode: answers as core.describe.providers.simulated does, from a catalogue's ground truth;
+    the request's model names the accuracy (simulated-p0.75). Facets and word budget are read from the prompt text,
+    the only prompt a server sees."""
+
+    def __init__(self, items: dict[str, tuple[str, dict[str, str]]]) -> None:
+        self.items = items  # sha256 of the image bytes a request carries -> (the item's image sha, its columns)
+
+    @classmethod
+    def from_catalog(cls, csv_path: Path) -> SimulatedTruth:
+        """Every row of a metadata CSV (sku,title,category,image,...), keyed by the bytes Vitrine stores and sends."""
+        from core.catalog.images import validate_image
+
+        items: dict[str, tuple[str, dict[str, str]]] = {}
+        for row in csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))):
+            clean = validate_image((csv_path.parent / row["image"]).read_bytes(), row["image"])
+            items[hashlib.sha256(clean.data).hexdigest()] = (clean.sha256, row)
+        return cls(items)
+
+    def describe(self, raw: bytes, prompt_text: str, model: str) -> dict:
+        from core.describe.prompts import DEFAULT_MAX_WORDS
+        from core.describe.providers.simulated import accuracy_of, simulate
+        from core.errors import VitrineError
+
+        found = self.items.get(hashlib.sha256(raw).hexdigest())
+        if found is None:
+            raise BadRequest("simulated mode: this image is not in the catalogue the server was given, so it has no "
+                             "ground truth")
+        named = {f: m.start() for f in FACETS if (m := _FACET_WORDS[f].search(prompt_text))}
+        budget = re.search(r"\b(\d+)\s+words\b", prompt_text)
+        max_words = int(budget[1]) if budget else DEFAULT_MAX_WORDS
+        try:
+            text, attributes = simulate(found[1], sorted(named, key=named.__getitem__) or list(FACETS), max_words,
+                                        accuracy_of(model), found[0], hashlib.sha256(prompt_text.encode()).hexdigest())
+        except VitrineError as exc:  # no such accuracy, or no ground truth for the prompt's facets
+            raise BadRequest(str(exc)) from None
+        return {"description": text, "attributes": attributes.model_dump()}
+
+
 def _decode_image(image_b64: str | None) -> bytes:
     if image_b64 is None:
         raise BadRequest("the request contains no image")
@@ -194,18 +318,96 @@ def _decode_image(image_b64: str | None) -> bytes:
 
 
 def _complete(wire: type[_OpenAIWire] | type[_AnthropicWire], body: object, kind: str | None,
-              n: int) -> tuple[int, dict, str]:
+              n: int, simulated: SimulatedTruth | None = None, dialect: str = "openai") -> tuple[int, dict, str]:
     """(status, reply body, image sha256) for one describe request, after any injected output fault."""
     if not isinstance(body, dict):
         return 400, wire.error(400, "the request body is not a JSON object"), ""
     try:
         image_b64, prompt_text = wire.inputs(body)
         raw = _decode_image(image_b64)
-        output, refusal = _spoil(kind, describe_image(raw, prompt_text))
+        answer = (describe_image(raw, prompt_text) if simulated is None
+                  else simulated.describe(raw, prompt_text, str(body.get("model", ""))))
+        output, refusal = _spoil(kind, answer)
     except BadRequest as exc:
         return 400, wire.error(400, str(exc)), ""
     usage = (85 + len(prompt_text) // 4, max(1, len(json.dumps(output)) // 4))
-    return 200, wire.reply(body, n, output, refusal, usage), hashlib.sha256(raw).hexdigest()
+    if isinstance(output, dict) and isinstance(output.get("attributes"), dict):  # not spoiled by a fault
+        output = _in_dialect(dialect, output, tool_call=(body.get("tool_choice") or {}).get("type") == "tool")
+    reply = wire.reply(body, n, output, refusal, usage)
+    if kind == "max_tokens":
+        wire.cut_off(reply)
+    elif kind == "null_usage":
+        reply["usage"] = None
+    elif kind == "no_usage":
+        del reply["usage"]
+    return 200, reply, hashlib.sha256(raw).hexdigest()
+
+
+def _in_dialect(dialect: str, output: dict, *, tool_call: bool) -> dict | str:
+    """The model's answer as a dialect's model writes it: text for the text dialects (a tool input stays JSON)."""
+    if dialect == "ollama":  # ignores the schema: comma-joined strings, {"name": ...} items, prose around
+        attributes: dict[str, object] = {f: ", ".join(v + (["white"] if f == "colour" and v else []))
+                                         for f, v in output["attributes"].items()}
+        attributes["material"] = [{"name": m} for m in output["attributes"].get("material", [])]
+        loose = {"description": output["description"], "attributes": attributes, "confidence": 0.9}
+        if tool_call:
+            return loose
+        return f"Here is the description of the product:\n\n{json.dumps(loose, indent=2)}\n\nI hope this helps!"
+    if tool_call:
+        return output
+    if dialect == "fenced-json":
+        return f"```json\n{json.dumps(output, indent=2)}\n```"
+    if dialect == "prose-json":
+        return f"Sure! Here is the JSON you asked for: {json.dumps(output)} Let me know if you need anything else."
+    return output
+
+
+def _dialect_refusal(dialect: str, wire: type[_OpenAIWire] | type[_AnthropicWire],
+                     body: object) -> tuple[int, object] | None:
+    """(status, body) when this dialect's server refuses the request before generating."""
+    if wire is not _OpenAIWire or not isinstance(body, dict):
+        return None
+    response_format = body.get("response_format") or {}
+    if dialect == "lmstudio" and response_format.get("type") not in (None, "json_schema", "text"):
+        return 400, {"error": "'response_format.type' must be 'json_schema' or 'text'"}
+    if dialect == "llamacpp":
+        llama_error = {"code": 400, "type": "invalid_request_error"}
+        if _peek_image(_OpenAIWire, body).startswith("WEBP"):
+            return 400, {"error": llama_error | {"message": "Failed to load image or audio file"}}
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        unsupported = _grammar_problem(schema) if response_format.get("type") == "json_schema" else None
+        if unsupported:
+            return 400, {"error": llama_error | {"message": f"JSON schema conversion failed: unsupported keyword "
+                                                            f"{unsupported!r}"}}
+    return None
+
+
+def _grammar_problem(schema: object) -> str | None:
+    """The first keyword of a JSON schema that llama.cpp cannot turn into a grammar, if any."""
+    if not isinstance(schema, dict):
+        return None if schema is None or isinstance(schema, bool) else repr(schema)
+    for key, value in schema.items():
+        if key not in GRAMMAR_KEYWORDS:
+            return key
+        children = (list(value.values()) if key in ("properties", "$defs", "definitions") else
+                    value if key in ("anyOf", "oneOf", "allOf", "prefixItems") else
+                    [value] if key in ("items", "additionalProperties") else [])
+        for child in children:
+            if (problem := _grammar_problem(child)) is not None:
+                return problem
+    return None
+
+
+def _peek_image(wire: type[_OpenAIWire] | type[_AnthropicWire] | None, body: object) -> str:
+    """The request's image format and size from its header ("" when it has none or it is unreadable)."""
+    if wire is None or not isinstance(body, dict):
+        return ""
+    try:
+        image_b64, _ = wire.inputs(body)
+        with Image.open(io.BytesIO(base64.b64decode(image_b64 or "", validate=True))) as image:
+            return f"{image.format} {image.width}x{image.height}"
+    except Exception:
+        return ""
 
 
 def _spoil(kind: str | None, output: dict) -> tuple[dict | str | None, str | None]:
@@ -257,8 +459,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _answer(self) -> tuple[int, dict, dict[str, str]] | None:
-        """(status, JSON body, extra headers) for this request, or None to drop the connection."""
+    def _answer(self) -> tuple[int, object, dict[str, str]] | None:
+        """(status, body, extra headers) for this request, or None to drop the connection. A dict body goes out as
+        JSON; bytes (an event stream) or str (a page) go out as they are, with the content type in the headers."""
         fake = self.server.fake
         path = self.path.split("?", 1)[0]
         wire = _ROUTES.get(path.removeprefix("/v1"))
@@ -279,15 +482,29 @@ class _Handler(BaseHTTPRequestHandler):
             status = int(fault.kind)
             headers = {} if fault.retry_after is None else {"retry-after-ms": str(int(fault.retry_after * 1000))}
             return status, wire.error(status, f"injected fault {status}"), headers
-        status, reply, sha = _complete(wire, body, kind, n)
+        if fake.dialect == "html-200" or kind == "plain_text":
+            page = HTML_PAGE if fake.dialect == "html-200" else "OK - the upstream model is still loading"
+            return 200, page, {"content-type": "text/html" if fake.dialect == "html-200" else "text/plain"}
+        if kind == "text_400":
+            return 400, "Bad Request: model is not loaded", {"content-type": "text/plain"}
+        if kind == "key_echo":  # as some proxies do: the rejected credential, minus its last characters
+            sent = self.headers.get("x-api-key") or (self.headers.get("authorization") or "").removeprefix("Bearer ")
+            return 400, wire.error(400, f"malformed credential {sent[:-2]!r} for this deployment"), {}
+        refused = _dialect_refusal(fake.dialect, wire, body)
+        if refused is not None:
+            return *refused, {}
+        status, reply, sha = _complete(wire, body, kind, n, fake.simulated, fake.dialect)
         if status == 200:
             fake.answered(sha)
+            if fake.dialect == "streaming-only" or (isinstance(body, dict) and body.get("stream")):
+                return 200, wire.sse(body, reply), {"content-type": "text/event-stream"}
         return status, reply, {}
 
-    def _send(self, status: int, payload: dict, headers: dict[str, str]) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, status: int, payload: object, headers: dict[str, str]) -> None:
+        data = payload if isinstance(payload, bytes) else payload.encode() if isinstance(payload, str) else \
+            json.dumps(payload).encode()
+        headers = {"content-type": "application/json"} | headers
         self.send_response(status)
-        self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -498,7 +715,7 @@ class _Batches:
         fault = self.fake.next_fault()
         if fault is not None and fault.kind.isdigit():
             return int(fault.kind), wire.error(int(fault.kind), f"injected fault {fault.kind}")
-        status, reply, sha = _complete(wire, body, fault.kind if fault else None, 0)
+        status, reply, sha = _complete(wire, body, fault.kind if fault else None, 0, self.fake.simulated)
         if status == 200:
             self.fake.answered(sha)
         return status, reply
@@ -524,12 +741,33 @@ class _HTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def _seen(path: str, body: object) -> dict[str, Any]:
+    """What a test may check of a describe request (text, structured-output mode, image, streaming): never the key,
+    and not the image bytes."""
+    wire = _ROUTES.get(path.removeprefix("/v1"))
+    if wire is None or not isinstance(body, dict):
+        return {}
+    try:
+        _, text = wire.inputs(body)
+    except BadRequest:
+        text = ""
+    response_format = body.get("response_format")
+    structured = (response_format.get("type", "") if isinstance(response_format, dict) else
+                  "tool" if (body.get("tool_choice") or {}).get("type") == "tool" else "")
+    return {"text": text, "structured": structured, "image": _peek_image(wire, body),
+            "stream": bool(body.get("stream"))}
+
+
 class FakeLVLMServer:
     """`with FakeLVLMServer() as srv:` point an SDK at srv.base_url_openai / srv.base_url_anthropic."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_s: float = 0.0,
-                 batch_delay_s: float = 0.0) -> None:
+                 batch_delay_s: float = 0.0, simulated: SimulatedTruth | None = None, dialect: str = "openai") -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {dialect!r}; choose one of: {', '.join(DIALECTS)}")
+        self.dialect = dialect  # which real server the describe endpoints answer like
         self.latency_s = latency_s  # per-request delay; requests are served concurrently
+        self.simulated = simulated  # None: the default deterministic answers; else the simulated LVLM's
         self.batch_delay_s = batch_delay_s  # how long a batch stays in progress before its results appear
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.fake = self
@@ -588,10 +826,11 @@ class FakeLVLMServer:
                consume_fault: bool = True) -> tuple[Fault | None, int]:
         """Record a request and hand it the next queued fault, atomically."""
         model = str(body.get("model", "")) if isinstance(body, dict) else ""
+        seen = _seen(path, body)
         with self._lock:
             fault = self._faults.popleft() if self._faults and consume_fault else None
             safe = {k.lower(): v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS}
-            self._requests.append(RecordedRequest(path, model, safe, fault.kind if fault else None))
+            self._requests.append(RecordedRequest(path, model, safe, fault.kind if fault else None, **seen))
             return fault, len(self._requests)
 
     def serve_forever(self) -> None:
@@ -620,8 +859,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
     parser.add_argument("--batch-delay", type=float, default=0.0, help="seconds a batch stays in progress")
+    parser.add_argument("--simulated", type=Path, metavar="CSV",
+                        help="answer as the simulated LVLM from this catalogue's ground truth (e.g. "
+                             "sample_catalog/items.csv); request the model simulated-p<accuracy>")
+    parser.add_argument("--dialect", choices=list(DIALECTS), default="openai",
+                        help="answer like this server: " + "; ".join(f"{k}: {v}" for k, v in DIALECTS.items()))
     args = parser.parse_args(argv)
-    server = FakeLVLMServer(args.host, args.port, latency_s=args.latency, batch_delay_s=args.batch_delay)
+    server = FakeLVLMServer(args.host, args.port, latency_s=args.latency, batch_delay_s=args.batch_delay,
+                            simulated=SimulatedTruth.from_catalog(args.simulated) if args.simulated else None,
+                            dialect=args.dialect)
     print(f"OpenAI base URL:    {server.base_url_openai}\nAnthropic base URL: {server.base_url_anthropic}", flush=True)
     try:
         server.serve_forever()

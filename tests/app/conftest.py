@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,16 @@ def open_page(lab: Lab, page: str | None = None, timeout: float = 30) -> AppTest
     if page:
         at.switch_page(page)
     return at.run()
+
+
+def shown(value: str) -> str:
+    """Text as the reader sees it: ui.text.plain escapes Markdown with backslashes, the browser drops them."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
+def successes(at: AppTest) -> list[str]:
+    return [shown(s.value) for s in at.success]

@@ -2,7 +2,7 @@ import io
 import zipfile
 
 from core.services.sync import plan_sync
-from tests.app.conftest import open_page
+from tests.app.conftest import errors, open_page, successes
 from tests.fakes import png_bytes
 
 
@@ -49,7 +49,7 @@ def test_upload_reports_each_file_then_describes_new_items(app_lab):
     button(at, "Describe new items with the active prompt").click().run()
     assert not at.exception and not at.error
     assert plan_sync(app_lab).to_describe == []
-    assert any(s.value.startswith("Described: preference@v") for s in at.success)
+    assert any(s.startswith("Described: preference@v") for s in successes(at))
 
 
 def test_offline_provider_is_flagged_as_not_an_lvlm(stocked_lab):
@@ -66,7 +66,7 @@ def test_edit_in_data_editor_is_saved(app_lab):
                              "added_rows": [], "deleted_rows": []}
     button(at, "Save changes").click().run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.success] == ["Saved 1 item(s)."]
+    assert successes(at) == ["Saved 1 item(s)."]
     a1 = app_lab.store.items().set_index("sku").loc["A1"]
     assert (a1["title"], a1["category"]) == ("Crimson Shirt", "shirts")
     assert at.data_editor[0].value.set_index("sku").loc["A1", "category"] == "shirts"  # fresh editor
@@ -78,7 +78,7 @@ def test_invalid_edit_shows_error_and_saves_nothing(app_lab):
                                                "deleted_rows": []}
     button(at, "Save changes").click().run()
     assert not at.exception
-    assert "A2: title must not be empty" in at.error[0].value
+    assert "A2: title must not be empty" in errors(at)[0]
     assert app_lab.store.items().set_index("sku").loc["A2", "title"] == "Blue Linen Shirt"
 
 
@@ -90,7 +90,7 @@ def test_delete_needs_confirmation(app_lab):
     assert not button(at, "Delete").disabled
     button(at, "Delete").click().run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.success] == ["Deleted 1 item(s)."]
+    assert successes(at) == ["Deleted 1 item(s)."]
     assert "B1" not in set(app_lab.store.items()["sku"])
     assert at.multiselect(key="catalog_delete").value == []
     assert not at.checkbox(key="catalog_delete_confirm").value
@@ -109,5 +109,5 @@ def test_unusable_metadata_csv_is_a_clear_error(app_lab):
     at.file_uploader[1].set_value(("meta.csv", b"name,title\nN1.png,Shirt\n", "text/csv"))
     button(at.run(), "Ingest").click().run()
     assert not at.exception
-    assert "missing column(s) sku, image" in at.error[0].value
+    assert "missing column(s) sku, image" in errors(at)[0]
     assert "N1" not in set(app_lab.store.items()["sku"])

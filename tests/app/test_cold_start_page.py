@@ -2,7 +2,9 @@ import json
 
 from core.represent.recommend import load_matrix
 from tests.app.conftest import open_page
+from tests.app.partial import add_unsynced_item
 from tests.fakes import png_bytes
+from ui.text import plain
 
 PAGE = "pages/cold_start.py"
 REP = "preference@v1/fake/fake-1"
@@ -24,7 +26,7 @@ def previewed(lab, title="Red Linen Shirt", category="apparel"):
 def test_page_renders_the_upload_form(app_lab):
     at = open_page(app_lab, PAGE)
     assert not at.exception
-    assert any("Active prompt: preference@v1 · provider: fake" in c.value for c in at.caption)
+    assert plain("Active prompt: preference@v1 · provider: fake") in [c.value for c in at.caption]
     assert at.button(key="cs_preview")
 
 
@@ -34,9 +36,13 @@ def test_preview_shows_neighbours_duplicates_reach_and_map_but_writes_nothing(ap
     assert not at.exception
     assert counts(app_lab) == before
     assert "Red Linen Shirt apparel for preference" in [t.value for t in at.text]
+    assert plain(f"Description (preference@v1 via fake/fake-1) embedded in {REP} · 6 of 6 items") in \
+        [c.value for c in at.caption]
+    assert not [w for w in at.warning if "compares the new product" in w.value]  # the whole catalogue was compared
     neighbours = at.dataframe[1].value
     assert neighbours["sku"].iloc[0] == "A1" and len(neighbours) == 6
-    assert any("Cannibalisation risk: 1 catalogue item" in w.value and "A1" in w.value for w in at.warning)
+    assert [w.value for w in at.warning] == [plain("Cannibalisation risk: 1 catalogue item(s) at cosine ≥ 0.90: A1 "
+                                                   "(1.000)")]
     reach = {m.label: m.value for m in at.metric}
     assert reach["Sample shoppers who would see it in their top-10"] == "3 / 3"
     [spec] = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
@@ -62,3 +68,15 @@ def test_bad_upload_is_an_error_not_a_traceback(app_lab):
     at.button(key="cs_preview").click().run()
     assert not at.exception
     assert "not a recognised image file" in at.error[0].value
+
+
+def test_a_preview_against_a_partial_representation_says_what_it_compared(app_lab, tmp_path):
+    add_unsynced_item(app_lab, tmp_path / "new")
+    at = previewed(app_lab, "Blue Glass Lamp", "home")
+    assert not at.exception
+    assert plain(f"{REP} compares the new product with 6 of 7 items: its neighbours, near-duplicates and audience "
+                 "reach only count those.") in [w.value for w in at.warning]
+    assert at.button(key="cs_sync")
+    assert plain(f"Description (preference@v1 via fake/fake-1) embedded in {REP} · 6 of 7 items") in \
+        [c.value for c in at.caption]
+    assert [s.value for s in at.success] == ["None of the 6 items compared is closer than cosine 0.90."]

@@ -4,7 +4,7 @@ shopper counts below the floors, and reports every comparison with n and its Hol
 import pytest
 
 from core.evaluation.protocol import MIN_POOL_ITEMS
-from tests.app.conftest import open_page
+from tests.app.conftest import errors, open_page
 from tests.evaluation_catalogue import ingested_catalogue
 
 PAGE = "pages/evaluation.py"
@@ -57,7 +57,7 @@ def test_picking_the_sample_run_is_refused_with_the_reason(eval_lab):
     at = run_evaluation(open_page(eval_lab, PAGE))  # a good result first: it must not survive a refused run
     at.multiselect[0].set_value(["random", "title", SAMPLE_RUN])
     at = run_evaluation(at)
-    message = " ".join(e.value for e in at.error)
+    message = " ".join(e for e in errors(at))
     assert "candidate pool has 12 SKUs (of 60 in the catalogue)" in message
     assert f"limited by {SAMPLE_RUN}: 12 of 60 items" in message and f"at least {MIN_POOL_ITEMS}" in message
     assert not at.dataframe, "no table from this or an earlier run is shown"
@@ -86,14 +86,14 @@ def test_uploaded_log_and_errors(eval_lab):
     at = open_page(eval_lab, PAGE)
     at.radio[0].set_value("Upload a file")
     at = run_evaluation(at)
-    assert any("Choose a file to upload" in e.value for e in at.error)
+    assert any("Choose a file to upload" in e for e in errors(at))
     at.file_uploader[0].set_value(("log.csv", b"shopper_id,sku\nS1,A1\n", "text/csv"))
     at = run_evaluation(at)
-    assert any("missing column(s) timestamp" in e.value for e in at.error)
+    assert any("missing column(s) timestamp" in e for e in errors(at))
     few = "\n".join(log.splitlines()[: 1 + 5 * 12]) + "\n"  # 12 shoppers: below the floor of 20
     at.file_uploader[0].set_value(("log.csv", few.encode(), "text/csv"))
     at = run_evaluation(at)
-    assert any("only 12 shoppers can be evaluated" in e.value and "at least 20" in e.value for e in at.error)
+    assert any("only 12 shoppers can be evaluated" in e and "at least 20" in e for e in errors(at))
     at.file_uploader[0].set_value(("log.csv", log.encode(), "text/csv"))
     at.multiselect[0].set_value(["random", "popularity"])
     at = run_evaluation(at)

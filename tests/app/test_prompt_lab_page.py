@@ -5,7 +5,7 @@ import pytest
 
 from core.lab import Lab
 from core.services.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
-from tests.app.conftest import ROOT, open_page
+from tests.app.conftest import ROOT, errors, open_page, successes
 
 PAGE = "pages/prompt_lab.py"
 RUN_A, RUN_B = "preference@v1/fake/fake-1", "appearance@v1/fake/fake-1"
@@ -56,13 +56,13 @@ def test_saving_an_edit_creates_v2_in_the_workspace_and_keeps_v1(lab):
     assert saved.is_file() and "Mention the season." in saved.read_text()
     assert (lab.prompts.entry("preference@v2").source, lab.prompts.entry("preference@v1").source) == (
         "workspace", "seed")
-    assert any(str(saved.parent) in s.value for s in at.success)
+    assert any(str(saved.parent) in s for s in successes(at))
     assert _repo_prompts() == repo_before
     assert repo_before[1] in ("", None)  # git (where there is a checkout) sees no change in the seeds folder
 
     at.multiselect(key="pl_facets_preference@v2").set_value([]).run()
     at.button(key="pl_save").click().run()
-    assert any("at least one facet" in e.value for e in at.error)
+    assert any("at least one facet" in e for e in errors(at))
     assert [v.version for v in lab.prompts.versions("preference")] == [1, 2]
 
 
@@ -96,7 +96,7 @@ def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer)
     assert not at.exception
     # 6 SKUs can't say anything at K = 10 (every method finds every held-out item): the documented floor refuses
     # it, where the page used to show Recall@10 = 1.000 [1.000, 1.000] for both sides.
-    assert any("needs at least 50" in e.value for e in at.error)
+    assert any("needs at least 50" in e for e in errors(at))
     assert not any("Recall@10 [95% CI]" in d.value.columns for d in at.dataframe)
 
 
@@ -107,7 +107,7 @@ def test_ab_with_an_unconfigured_provider_shows_an_error(lab, monkeypatch):
     at.selectbox(key="pl_ab_B_provider").select("anthropic").run()
     assert at.text_input(key="pl_ab_B_model")  # a hosted LVLM takes a model name
     at.button(key="pl_ab_run_button").click().run()
-    assert any("ANTHROPIC_API_KEY" in e.value for e in at.error)
+    assert any("ANTHROPIC_API_KEY" in e for e in errors(at))
     assert lab.store.descriptions(provider="anthropic").empty
 
 

@@ -4,7 +4,7 @@ from core.describe.identity import item_context
 from core.models import Attributes, Description
 from core.runs.prompt import run_prompt
 from core.services import qa
-from tests.app.conftest import open_page
+from tests.app.conftest import open_page, successes
 
 PAGE = "pages/qa.py"
 HOSTILE = "<script>alert(1)</script> a **bold** claim about this shirt"
@@ -37,7 +37,7 @@ def test_approving_on_the_page_sets_status(app_lab):
     at.button(key="qa_approve").click().run()
     assert not at.exception
     assert qa.qa_table(app_lab, status="approved")["key"].tolist() == [_key(app_lab, "B1")]
-    assert any("Approved B1" in s.value for s in at.success)
+    assert any("Approved B1" in s for s in successes(at))
     at.selectbox(key="qa_status").set_value("approved").run()
     assert at.dataframe[0].value["sku"].tolist() == ["B1"]
 
@@ -90,7 +90,7 @@ def test_regenerate_with_another_prompt(stocked_lab, fake_describer):
     assert not at.exception
     assert fake_describer.calls[calls:] == [(_sha(stocked_lab, "A3"), "appearance@v1")]
     assert qa.qa_table(stocked_lab, prompt_ref="appearance@v1")["sku"].tolist() == ["A3"]
-    assert any("Regenerated A3" in s.value for s in at.success)
+    assert any("Regenerated A3" in s for s in successes(at))
 
 
 def _sha(lab, sku):
@@ -111,4 +111,4 @@ def test_retry_failed_items_button(stocked_lab, fake_describer, fails):
     at.button(key="qa_retry").click().run()
     assert not at.exception
     assert qa.qa_table(stocked_lab, status="failed").empty
-    assert any("Retried" in s.value for s in at.success)
+    assert any("Retried" in s for s in successes(at))

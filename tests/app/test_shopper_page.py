@@ -4,6 +4,8 @@ import numpy as np
 
 from core.represent.recommend import recommend
 from tests.app.conftest import open_page
+from tests.app.partial import add_unsynced_item, names
+from ui.text import plain
 
 PAGE = "pages/shopper.py"
 REP = "preference@v1/fake/fake-1"
@@ -17,7 +19,9 @@ def test_page_renders_and_asks_for_a_shopper(app_lab):
     at = open_page(app_lab, PAGE)
     assert not at.exception
     assert at.selectbox(key="shopper_rep").value == REP
-    assert not at.dataframe
+    assert f"{REP} · 6 of 6 items" in at.selectbox(key="shopper_rep").options
+    assert "title · 6 of 6 items" in at.selectbox(key="shopper_rep_b").options
+    assert not at.dataframe and not at.warning
     assert "Pick history items" in at.caption[-1].value
 
 
@@ -77,9 +81,9 @@ def test_persona_cannot_use_visual_features(app_lab):
     app_lab.store.register_representation("visual", "visual", 8)
     app_lab.store.upsert_vectors("vec_visual", 8, ["A1", "A2"], ["a", "b"], ["x", "y"], np.eye(8, dtype="float32")[:2])
     at = open_page(app_lab, PAGE)
-    assert "visual" in at.selectbox(key="shopper_rep").options
+    assert "visual" in names(at.selectbox(key="shopper_rep").options)
     at.radio(key="shopper_source").set_value("Persona text").run()
-    assert "visual" not in at.selectbox(key="shopper_rep").options
+    assert "visual" not in names(at.selectbox(key="shopper_rep").options)
 
 
 def test_history_thumbnails_are_drawn_only_while_the_expander_is_open(app_lab):
@@ -94,3 +98,29 @@ def test_history_thumbnails_are_drawn_only_while_the_expander_is_open(app_lab):
     at.run()
     assert len(at.expander[0].get("image")) == 3
     assert len(rec_table(at)) == 3
+
+
+def test_k_beyond_the_candidates_is_said_under_the_list(app_lab):
+    at = open_page(app_lab, PAGE)
+    at.multiselect(key="shopper_history").set_value(["A1"]).run()
+    assert len(rec_table(at)) == 5
+    assert plain("k=10 is more than the 5 candidate(s): all 5 are ranked") in [c.value for c in at.caption]
+
+
+def test_partial_representations_are_said_and_history_without_vectors_is_named(app_lab, tmp_path):
+    sku = add_unsynced_item(app_lab, tmp_path / "new")
+    at = open_page(app_lab, PAGE)
+    assert f"{REP} · 6 of 7 items" in at.selectbox(key="shopper_rep").options
+    assert [w.value for w in at.warning] == [plain(f"{REP} ranks 6 of 7 items: results can only come from those.")]
+    assert at.button(key="shopper_sync_a")
+    appearance = next(n for n in names(at.selectbox(key="shopper_rep_b").options) if n.startswith("appearance@"))
+    at.selectbox(key="shopper_rep_b").set_value(appearance)
+    at.slider(key="shopper_k").set_value(3)
+    at.multiselect(key="shopper_history").set_value(["A1", sku]).run()
+    assert not at.exception
+    assert plain(f"{appearance} ranks 6 of 7 items: results can only come from those.") in [w.value for w in at.warning]
+    assert any("Prompt Lab → Promote" in i.value for i in at.info)  # not the active run: Sync would not complete it
+    assert "shopper_sync_b" not in {b.key for b in at.button}
+    captions = [c.value for c in at.caption]
+    for rep in (REP, appearance):
+        assert plain(f"1 history item(s) have no vector in {rep} and do not shape the profile: {sku}") in captions

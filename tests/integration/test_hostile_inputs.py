@@ -57,6 +57,8 @@ def test_zip_slip_and_zip_bomb_are_refused(lab, tmp_path):
 @pytest.mark.parametrize("csv, message", [
     (b"title,category\nA,b\n", "missing column(s) sku, image"),
     ("sku,image\nCaf\u00e9,a.png\n".encode("cp1252"), "not UTF-8"),
+    (b"sku;image;title\nA-1;a.png;Shirt\n", "this CSV looks semicolon-separated; save it with commas"),
+    (b"sku\timage\nA-1\ta.png\n", "this CSV looks tab-separated; save it with commas"),
 ])
 def test_unusable_csv_is_refused_whole_and_nothing_changes(lab, csv, message):
     ingest(lab.store, lab.images, [], uploads=[("keep.png", png_bytes("blue"))])
@@ -84,3 +86,47 @@ def test_bad_csv_rows_are_rejected_individually(lab):
     assert "no row in the metadata CSV" in status["f.png"][1]
     item = lab.store.items().iloc[0]
     assert item["title"] == '=HYPERLINK("http://x","click")'  # stored verbatim; escaped only on export
+
+
+def test_one_bad_member_does_not_sink_the_zip(lab):
+    report = ingest(lab.store, lab.images, [], uploads=[("batch.zip", hostile.zip_with_broken_members())])
+    status = {v.file: (v.status, v.reason) for v in report.verdicts}
+    assert status.pop("good.png")[0] == "accepted"
+    assert status.pop("sub/good2.png")[0] == "accepted"
+    assert status == {
+        "batch.zip:crc.png": ("rejected", "batch.zip:crc.png: damaged archive member (Bad CRC-32 for file "
+                                          "'crc.png'); zip the file again"),
+        "batch.zip:corrupt.png": ("rejected", "batch.zip:corrupt.png: damaged archive member (Error -3 while "
+                                              "decompressing data: invalid block type); zip the file again"),
+        "batch.zip:locked.png": ("rejected", "batch.zip:locked.png: password-protected member; zip it again "
+                                             "without a password"),
+        "batch.zip:large.png": ("rejected", "batch.zip:large.png: compressed with Deflate64 (Windows' method "
+                                            "for large archives), which Vitrine cannot read; zip it again with "
+                                            "standard Deflate (e.g. 7-Zip or `zip -r`)"),
+    }
+    assert sorted(lab.store.items()["sku"]) == ["good", "good2"]
+
+
+def test_nested_zips_heic_avif_and_svg_each_get_a_verdict(lab, tmp_path):
+    members = {"photo.heic": hostile.heic_bytes(), "photo2.avif": hostile.avif_bytes(), "logo.svg": hostile.SVG,
+               "inner.zip": hostile.zip_of({"hidden.png": png_bytes("red")})}
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name, data in members.items():
+        (folder / name).write_bytes(data)
+    zipped = ingest(lab.store, lab.images, [], uploads=[("outer.zip", hostile.zip_of(members))])
+    from_folder = ingest(lab.store, lab.images, [folder])
+    for report, prefix in ((zipped, "outer.zip:"), (from_folder, "")):
+        status = {v.file: (v.status, v.reason) for v in report.verdicts}
+        assert status[f"{prefix}logo.svg"] == (
+            "rejected", f"{prefix}logo.svg: unsupported format (SVG): convert to JPEG or PNG")
+        assert status[f"{prefix}inner.zip"] == (
+            "rejected", f"{prefix}inner.zip: an archive inside a folder or zip is not opened; ingest it on its own")
+        assert status["photo.heic"][0] in ("accepted", "duplicate"), status
+        assert status["photo2.avif"][0] in ("accepted", "duplicate"), status
+    items = lab.store.items().set_index("sku")
+    assert sorted(items.index) == ["photo", "photo2"]
+    with Image.open(lab.images.path(items.loc["photo", "image_sha256"], items.loc["photo", "image_ext"])) as img:
+        assert (img.format, img.size) == ("JPEG", (48, 32))
+        assert max(abs(a - b) for a, b in zip(img.getpixel((24, 16)), (200, 30, 30), strict=True)) < 12
+

@@ -39,6 +39,7 @@ def make_workspace(root: Path, n: int):
 def test_permanent_failures_are_recorded_and_retryable(tmp_path, srv):
     lab = make_workspace(tmp_path / "ws", 6)
     srv.inject("schema_invalid")
+    srv.inject("schema_invalid")  # the re-ask's reply too: the model gets one chance to correct itself
     srv.inject("refusal")
     prompt = lab.prompts.get("preference")
     report = run_prompt(lab, prompt, "openai", model="gpt-4o-mini", base_url=srv.base_url_openai, concurrency=1)
@@ -139,3 +140,72 @@ def test_readers_only_ever_see_whole_committed_batches(tmp_path):
     seen.add(len(reader.store.descriptions()))
     assert seen <= {0, FLUSH_EVERY, 2 * FLUSH_EVERY, n}  # never a half-written batch
     assert n in seen
+
+
+def test_sigkill_between_the_items_commit_and_the_title_embedding_is_repaired_by_doctor(tmp_path):
+    from core.represent.coverage import coverage
+
+    n = 40
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"K{i:03d}.png").write_bytes(png_bytes(["red", "blue", "green", "black"][i % 4]) + bytes([i]))
+    ws = tmp_path / "ws"
+    proc = subprocess.Popen([sys.executable, "-m", "core", "ingest", str(folder), "--workspace", str(ws)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    reader = None
+    while time.time() < deadline:
+        if reader is None and (ws / "db").exists():
+            reader = open_lab(ws, encoder=HashEncoder())
+        if reader is not None and reader.store.item_count() == n:
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)  # items are committed; the title embedding (MiniLM) has not been written
+    proc.wait()
+    assert reader is not None and reader.store.item_count() == n
+    reps = set(reader.store.representations()["name"])
+    assert "title" not in reps or coverage(reader, "title").missing, "the ingest finished before it was killed"
+    doctor = subprocess.run([sys.executable, "-m", "core", "doctor", "--workspace", str(ws)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert doctor.returncode == 0, doctor.stderr[-2000:]
+    assert "title: embedded" in doctor.stdout and "missing vector(s)" in doctor.stdout
+    assert coverage(reader, "title").complete and coverage(reader, "visual").complete
+    again = subprocess.run([sys.executable, "-m", "core", "doctor", "--workspace", str(ws)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert "every representation has a fresh vector" in again.stdout
+
+
+KILLED_EDIT = """
+import os, signal, sys
+from core.lab import open_lab
+from core.nets.encoders import HashEncoder
+from core.services import qa
+
+lab = open_lab(sys.argv[1], encoder=HashEncoder())
+lab.store.put_rows = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)  # die between the two writes
+qa.edit(lab, sys.argv[2], sys.argv[3])
+"""
+
+
+def test_sigkill_in_the_middle_of_a_qa_edit_leaves_a_stale_vector_that_doctor_and_a_resave_repair(tmp_path):
+    from core.represent.coverage import coverage
+    from core.services import qa
+    from core.services.doctor import repair
+    from tests.fakes import FakeDescriber
+
+    lab = make_workspace(tmp_path / "ws", 4)
+    lab.describer_overrides["fake"] = FakeDescriber()
+    rep = run_prompt(lab, lab.prompts.get("preference"), "fake").representation
+    row = qa.qa_table(lab).iloc[0]
+    text = "A reviewer's revision that was saved just before the process was killed."
+    proc = subprocess.run([sys.executable, "-c", KILLED_EDIT, str(tmp_path / "ws"), row["key"], text], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert qa.qa_table(lab).iloc[0]["text"] == text  # the human's text survived the kill
+    assert coverage(lab, rep).stale == (row["sku"],)  # ...its vector did not
+    assert qa.edit(lab, row["key"], text) == 1  # saving it again re-embeds instead of "nothing changed"
+    assert coverage(lab, rep).complete
+    lab.store.delete_rows(lab.store.representation(rep)["table"], f"sku = '{row['sku']}'")  # a vector gone too
+    assert f"{rep}: embedded 1 missing vector(s)" in repair(lab).lines()
+    assert coverage(lab, rep).complete

@@ -15,6 +15,11 @@ from core.services.upkeep import update_items
 from tests.fakes import png_bytes
 
 
+def _described(lab, sku: str) -> dict:
+    """The item's description under its (only) description run, as `vitrine show` reports it."""
+    return next(r for r in show_item(lab, sku)["representations"] if r["kind"] == "description")["description"]
+
+
 def _retitle(lab, sku: str, title: str) -> None:
     row = lab.store.items().set_index("sku").loc[sku]
     assert update_items(lab, [{"sku": sku, "title": title, "category": row["category"]}]) == 1
@@ -26,7 +31,7 @@ def test_a_title_edit_makes_the_next_run_describe_the_item_again(described_lab, 
     calls = len(fake_describer.calls)
     report = run_prompt(lab, lab.active_prompt(), "fake")
     assert report.calls == 1 and len(fake_describer.calls) == calls + 1  # only the edited item, paid once
-    assert show_item(lab, "A1")["representations"][0]["description"]["text"].startswith("Red Knit Sweater")
+    assert _described(lab, "A1")["text"].startswith("Red Knit Sweater")
     assert coverage(lab, rep).complete
 
 
@@ -41,7 +46,7 @@ def test_skus_sharing_an_image_get_their_own_description_unless_their_inputs_mat
     assert ingest(lab.store, lab.images, [folder], csv).accepted == 3
     report = run_prompt(lab, lab.prompts.get("preference@v1"), "fake")
     assert report.calls == 2  # S2 and S3 render the same prompt: one description serves both
-    texts = {s: show_item(lab, s)["representations"][0]["description"]["text"] for s in ("S1", "S2", "S3")}
+    texts = {s: _described(lab, s)["text"] for s in ("S1", "S2", "S3")}
     assert texts["S1"].startswith("Blue Silk Scarf") and texts["S2"].startswith("Blue Cotton Tee")
     assert texts["S2"] == texts["S3"]
 

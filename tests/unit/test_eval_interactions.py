@@ -29,7 +29,6 @@ def test_csv_with_iso_and_epoch_times(tmp_path):
     ("shopper_id,sku\nS1,A1\n", "missing column(s) timestamp"),
     ("shopper_id,sku,timestamp\nS1,A1,yesterday\n", "'yesterday' at data row 1"),
     ("shopper_id,sku,timestamp\nS1,,5\n", "without a shopper_id or sku"),
-    ("shopper_id,sku,timestamp\n", "no interactions"),
 ])
 def test_csv_errors_name_the_problem(text, message):
     with pytest.raises(EvaluationError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -97,3 +96,31 @@ def test_load_interactions_defaults_to_the_workspace_file(lab, tmp_path):
         load_interactions(lab.workspace, csv=str(tmp_path / "missing.csv"))
     with pytest.raises(EvaluationError, match="--amazon-meta needs --amazon"):
         load_interactions(lab.workspace, amazon_meta="m.jsonl")
+
+
+@pytest.mark.parametrize("data", [b"", b"shopper_id,sku,timestamp\n", b"\n\n", b"\xef\xbb\xbf"])
+def test_an_empty_csv_says_there_are_no_interactions(data):
+    with pytest.raises(EvaluationError, match=r"^no interactions in my\.csv$"):
+        read_csv(data, "my.csv")
+
+
+@pytest.mark.parametrize("data", [b"", b"userID\titemID\tx_label\n"])
+def test_an_empty_inter_file_says_there_are_no_interactions(data):
+    with pytest.raises(EvaluationError, match=r"^no interactions in baby\.inter$"):
+        read_mmrec(data, "baby.inter")
+
+
+def test_an_empty_amazon_file_says_there_are_no_interactions():
+    with pytest.raises(EvaluationError, match=r"^no interactions in reviews\.jsonl$"):
+        read_amazon(b"\n", name="reviews.jsonl")
+
+
+def test_iso_dates_past_2262_convert_to_epoch_seconds():
+    inter = read_csv(b"shopper_id,sku,timestamp\nS1,A1,2026-01-01T00:00:00Z\nS1,A2,2300-01-01\n"
+                     b"S1,A3,1600-01-01T00:00:00Z\n")
+    assert inter.frame["timestamp"].tolist() == [1767225600.0, 10413792000.0, -11676096000.0]
+
+
+def test_an_iso_date_past_2262_beside_nanosecond_times_still_converts():
+    inter = read_csv(b"shopper_id,sku,timestamp\nS1,A1,2026-01-01T00:00:00.123456789Z\nS1,A2,2300-01-01\n")
+    assert inter.frame["timestamp"].tolist() == [pytest.approx(1767225600.123457), 10413792000.0]

@@ -1,6 +1,7 @@
 import io
 import json
 import zipfile
+from hashlib import sha256
 
 import pytest
 
@@ -92,3 +93,92 @@ def test_many_small_uploads_are_compacted_and_keep_every_item(lab, tmp_path, mon
     fragments, _ = lab.store.fragment_counts(["items"])["items"]
     assert fragments < len(names)
     assert sorted(lab.store.items()["sku"]) == sorted(names)
+
+
+def _two_p2_folders(root) -> dict[str, bytes]:
+    """folderA/p2.png and folderB/p2.png: same file name, different pictures."""
+    images = {"folderA/p2.png": png_bytes("red"), "folderB/p2.png": png_bytes("blue", shape="circle")}
+    for rel, data in images.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return images
+
+
+def _image_of(lab, sku: str) -> str:
+    return lab.store.items().set_index("sku").loc[sku, "image_sha256"]
+
+
+def test_csv_rows_match_images_by_relative_path(lab, tmp_path):
+    images = _two_p2_folders(tmp_path / "drop")
+    csv = b"sku,image\nSKU-A,folderA/p2.png\nSKU-B,folderB\\p2.png\n"  # a Windows separator is a separator
+    report = ingest(lab.store, lab.images, [tmp_path / "drop"], csv)
+    assert sorted((v.file, v.status, v.sku) for v in report.verdicts) == [
+        ("folderA/p2.png", "accepted", "SKU-A"), ("folderB/p2.png", "accepted", "SKU-B")]
+    assert _image_of(lab, "SKU-A") == sha256(images["folderA/p2.png"]).hexdigest()
+    assert _image_of(lab, "SKU-B") == sha256(images["folderB/p2.png"]).hexdigest()
+
+
+@pytest.mark.parametrize("paths", [["folderA", "folderB"], ["folderA/p2.png", "folderB/p2.png"]])
+def test_csv_paths_name_the_folder_when_several_are_ingested(lab, tmp_path, paths):
+    """`vitrine ingest folderA folderB`: both files are p2.png from their own folder, so the folder name decides."""
+    images = _two_p2_folders(tmp_path / "drop")
+    csv = b"sku,image\nSKU-A,folderA/p2.png\nSKU-B,drop/folderB/p2.png\n"
+    report = ingest(lab.store, lab.images, [tmp_path / "drop" / p for p in paths], csv)
+    assert [(v.status, v.sku) for v in report.verdicts] == [("accepted", "SKU-A"), ("accepted", "SKU-B")]
+    assert _image_of(lab, "SKU-A") == sha256(images["folderA/p2.png"]).hexdigest()
+    assert _image_of(lab, "SKU-B") == sha256(images["folderB/p2.png"]).hexdigest()
+
+
+def test_csv_rows_match_zip_members_by_path_from_the_zip_root(lab):
+    images = {"folderA/p2.png": png_bytes("red"), "folderB/p2.png": png_bytes("blue", shape="circle")}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for rel, data in images.items():
+            zf.writestr(rel, data)
+    csv = b"sku,image\nSKU-A,./folderA/p2.png\nSKU-B,folderB/p2.png\n"
+    report = ingest(lab.store, lab.images, [], csv, uploads=[("drop.zip", buf.getvalue())])
+    assert sorted((v.file, v.status, v.sku) for v in report.verdicts) == [
+        ("folderA/p2.png", "accepted", "SKU-A"), ("folderB/p2.png", "accepted", "SKU-B")]
+    assert _image_of(lab, "SKU-B") == sha256(images["folderB/p2.png"]).hexdigest()
+
+
+def test_a_path_that_includes_the_ingested_folder_still_matches(lab, tmp_path):
+    """sample_catalog/items.csv says images/APP-0001.png while `vitrine sample` ingests the images/ folder."""
+    csv = write_catalog(tmp_path / "images", [{"sku": "S1", "title": "Red Shirt", "category": "apparel"}])
+    report = ingest(lab.store, lab.images, [tmp_path / "images"], csv.replace(b",S1.png,", b",images/S1.png,"))
+    assert [(v.file, v.status) for v in report.verdicts] == [("S1.png", "accepted")]
+
+
+def test_an_ambiguous_file_name_is_rejected_naming_both_paths(lab, tmp_path):
+    _two_p2_folders(tmp_path / "drop")
+    report = ingest(lab.store, lab.images, [tmp_path / "drop"], b"sku,image\nSKU-X,p2.png\n")
+    reason = ("p2.png in the metadata CSV (SKU SKU-X) matches drop/folderA/p2.png and drop/folderB/p2.png; "
+              "write the image's path relative to the folder or zip")
+    assert sorted((v.file, v.status, v.reason) for v in report.verdicts) == [
+        ("folderA/p2.png", "rejected", reason), ("folderB/p2.png", "rejected", reason)]
+    assert lab.store.item_count() == 0
+
+
+def test_an_uploaded_file_matching_two_csv_paths_is_rejected_naming_both(lab):
+    """Browsers upload files without their folders: p2.png alone cannot say which row it is."""
+    report = ingest(lab.store, lab.images, [], b"sku,image\nSKU-A,folderA/p2.png\nSKU-B,folderB/p2.png\n",
+                    uploads=[("p2.png", png_bytes())])
+    assert [(v.file, v.status, v.reason) for v in report.verdicts] == [
+        ("p2.png", "rejected", "p2.png matches rows for folderA/p2.png and folderB/p2.png in the metadata CSV; "
+                               "ingest its folder or a zip so that its path tells them apart")]
+    assert lab.store.item_count() == 0
+
+
+def test_two_rows_naming_one_image_are_refused_naming_both_skus(lab, tmp_path):
+    """The second row used to replace the first, and that SKU vanished without a word."""
+    (tmp_path / "shirt.png").write_bytes(png_bytes())
+    with pytest.raises(MetadataError, match=r"lines 2 and 3 both name image shirt.png \(SKUs V-RED and V-BLUE\)"):
+        ingest(lab.store, lab.images, [tmp_path / "shirt.png"],
+               b"sku,image,title\nV-RED,shirt.png,Red\nV-BLUE,./shirt.png,Blue\n")
+    assert lab.store.item_count() == 0
+
+
+def test_blank_padding_rows_are_ignored(lab, tmp_path):
+    (tmp_path / "shirt.png").write_bytes(png_bytes())
+    report = ingest(lab.store, lab.images, [tmp_path / "shirt.png"], b"sku,image\nS-1,shirt.png\n,\n,\n")
+    assert report.summary() == "1 accepted"

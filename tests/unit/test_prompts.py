@@ -160,3 +160,29 @@ def test_open_lab_reads_injected_seeds_and_saves_into_the_workspace(seeds, tmp_p
     assert not lab.workspace.prompts_dir.exists()  # created by the first save, not by opening
     saved = lab.prompts.save("fresh", "hi", variables=[], facets=["style"], max_words=40)
     assert lab.prompts.entry(saved.ref).path == lab.workspace.prompts_dir / "fresh" / "v1.md"
+
+
+@pytest.mark.parametrize("template", [
+    'Answer as JSON: {"description": "a red linen shirt"}',
+    'Reply like this:\n{\n  "description": "...",\n  "style": ["minimalist"]\n}',
+])
+def test_a_json_example_says_how_to_write_braces(library, template):
+    with pytest.raises(PromptError, match=r"the template contains a JSON example: write braces as \{\{ and \}\}"):
+        library.save("fresh", template, variables=["title"], facets=["style"], max_words=40)
+    library.save("fresh", template.replace("{", "{{").replace("}", "}}"), variables=[], facets=["style"],
+                 max_words=40)  # escaped, the same example is fine
+    assert library.get("fresh").render({}) == template
+
+
+@pytest.mark.parametrize("field", ["{title:>200000000}", "{title!r}", "{title:{max_words}}", "{title.__class__}",
+                                   "{title[0]}", "{}", "{0}"])
+def test_template_fields_are_plain_names(library, field):
+    """`{title:>200000000}` built a 200 MB prompt per item; a field is substituted as is or not at all."""
+    with pytest.raises(PromptError, match=r"template field .* is not a plain \{name\}"):
+        library.save("fresh", f"Describe {field}.", variables=["title"], facets=["style"], max_words=40)
+    assert "fresh" not in library.names()
+
+
+def test_an_unmatched_brace_says_how_to_write_braces(library):
+    with pytest.raises(PromptError, match=r"unmatched brace.*write literal braces as \{\{ and \}\}"):
+        library.save("fresh", "Describe it } please.", variables=[], facets=["style"], max_words=40)

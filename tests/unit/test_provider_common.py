@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from pathlib import Path
@@ -16,15 +15,16 @@ from anthropic.types import Message
 from openai.types.chat import ChatCompletion
 from PIL import Image
 
+from core.describe.image_payload import SentImage, prepare_image
 from core.describe.pricing import cost_usd
 from core.describe.prompts import PromptVersion
 from core.describe.providers.anthropic_provider import AnthropicDescriber
-from core.describe.providers.errors import ProviderError, ProviderOutputError, from_sdk_error, redact
+from core.describe.providers.errors import InvalidOutput, ProviderError, ProviderOutputError, from_sdk_error, redact
 from core.describe.providers.openai_provider import OpenAIDescriber
-from core.describe.providers.sdk import RawReply, build_description, encode_image, keep_facets, parse_output
+from core.describe.providers.sdk import RawReply, build_description, keep_facets, parse_output
 from core.describe.registry import provider_class
 from core.describe.secrets import ENV_VARS
-from core.errors import VitrineError
+from core.describe.structured import schema_instructions
 from core.models import Attributes, DescriptionOutput, ImageRef, output_json_schema
 
 KEY = "sk-unit-SECRET-0123456789"
@@ -61,23 +61,25 @@ def test_parse_output_accepts_an_already_decoded_object() -> None:
 
 
 def test_malformed_json_is_an_output_error_naming_the_source() -> None:
-    with pytest.raises(ProviderOutputError, match=r"openai:gpt-4o-mini: output is not valid JSON") as err:
+    with pytest.raises(InvalidOutput, match=r"openai:gpt-4o-mini: output is not valid JSON") as err:
         parse_output('{"description": "trunc', WHO)
     assert "trunc" in str(err.value)  # the offending text is quoted for debugging
+    assert err.value.problem == "the reply's JSON is not valid"  # what a re-ask tells the model
 
 
 @pytest.mark.parametrize(("payload", "where"), [
     ({"caption": "no description key"}, "description"),
     ({"description": "ok", "attributes": "none"}, "attributes"),
-    ({"description": 42}, "description"),
+    ({"description": ["a", "list"]}, "description"),
 ])
 def test_schema_invalid_output_says_which_field(payload: dict, where: str) -> None:
-    with pytest.raises(ProviderOutputError, match=f"does not match the description schema: {where}"):
+    with pytest.raises(InvalidOutput, match=f"does not match the description schema: {where}") as err:
         parse_output(payload, WHO)
+    assert where in err.value.problem
 
 
 def test_blank_description_is_rejected() -> None:
-    with pytest.raises(ProviderOutputError, match="empty description"):
+    with pytest.raises(InvalidOutput, match="empty description"):
         parse_output({"description": "   ", "attributes": {}}, WHO)
 
 
@@ -111,15 +113,31 @@ def test_unpriced_local_models_cost_nothing(image_ref: ImageRef, prompt: PromptV
     assert desc.cost_usd == 0.0
 
 
-def test_encode_image_round_trips_and_missing_files_are_user_errors(image_ref: ImageRef, tmp_path: Path) -> None:
-    assert base64.b64decode(encode_image(image_ref)) == image_ref.path.read_bytes()
-    with pytest.raises(VitrineError, match="cannot read image"):
-        encode_image(ImageRef(sha256="0" * 64, path=tmp_path / "gone.png"))
-
-
 def test_redact_removes_every_occurrence_and_tolerates_no_secret() -> None:
     assert redact(f"bad key {KEY}, really {KEY}", KEY) == "bad key ***, really ***"
     assert redact("nothing to hide", None) == "nothing to hide"
+
+
+@pytest.mark.parametrize("echo", [KEY[:-2], KEY[3:], KEY[5:13], f"...{KEY[4:20]}..."])
+def test_redact_masks_any_run_of_eight_or_more_characters_of_the_key(echo: str) -> None:
+    """Observed: a server echoed the key minus its last 2 characters, and that was stored in LanceDB."""
+    masked = redact(f"rejected credential {echo!r} here", KEY)
+    assert not any(KEY[i:i + 8] in masked for i in range(len(KEY) - 7))
+    assert masked.startswith("rejected credential ") and masked.endswith(" here")
+
+
+@pytest.mark.parametrize("shaped", [
+    "sk-proj-Abc123Def456Ghi789", "sk-ant-api03-AAAABBBBCCCC1234", "0123456789abcdef0123456789abcdef01",
+    "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+])
+def test_redact_masks_anything_shaped_like_a_key_even_unknown_ones(shaped: str) -> None:
+    assert redact(f"the server said: {shaped}!", None) == "the server said: ***!"
+
+
+def test_redact_leaves_ordinary_words_urls_and_model_names_alone() -> None:
+    text = ("HTTP 400 from http://127.0.0.1:8080/v1 for llava:13b-v1.6-mistral-q4_K_M and "
+            "Qwen2-VL-7B-Instruct-GGUF-Q4_K_M-imatrix: unsupported parameter")
+    assert redact(text, KEY) == text
 
 
 def _response(status: int) -> httpx2.Response:
@@ -147,8 +165,24 @@ def test_rate_limit_and_connection_errors_mention_the_retries() -> None:
     err = from_sdk_error(rate, anthropic, provider="anthropic", model="m", secret=KEY, max_retries=4)
     assert "429" in str(err) and "after up to 4 retries" in str(err)
     timeout = openai.APITimeoutError(request=httpx2.Request("POST", "https://api.example.test"))
-    err = from_sdk_error(timeout, openai, provider="openai", model="m", secret=KEY, max_retries=0)
-    assert str(err) == "openai:m: request timed out; allow a longer timeout or retry later"
+    err = from_sdk_error(timeout, openai, provider="openai", model="m", secret=KEY, max_retries=0, timeout=30)
+    assert str(err) == ("openai:m: no answer within the 30 s request timeout; raise the connection's timeout, "
+                        "lower the concurrency, or check that the server is not stuck")
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ("Bad Request: model is not loaded", "Bad Request: model is not loaded"),  # a plain-text body
+    ("<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>", "502 Bad Gateway nginx"),
+    ({"error": "'response_format.type' must be 'json_schema' or 'text'"},  # LM Studio: error is a string
+     "'response_format.type' must be 'json_schema' or 'text'"),
+    ({"detail": [{"loc": ["body", "max_tokens"], "msg": "Input should be a valid integer"}]},  # FastAPI (vLLM)
+     "Input should be a valid integer"),
+])
+def test_status_errors_quote_the_servers_words_from_any_body(body: object, said: str) -> None:
+    exc = openai.BadRequestError("Error code: 400", response=_response(400), body=body)
+    err = from_sdk_error(exc, openai, provider="openai", model="m", secret=KEY, max_retries=0)
+    assert str(err) == f"openai:m: HTTP 400: {said}"
+    assert (err.status, err.detail) == (400, said)
 
 
 def test_local_base_url_needs_no_key_and_repr_hides_an_explicit_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,21 +203,44 @@ def test_runaway_output_is_rejected_as_oversize() -> None:
         parse_output('{"description": "' + "x" * 70_000 + '"}', WHO)
 
 
+SENT = SentImage("QUJD", "image/png", 8, 8)
+
+
 def test_openai_build_request_is_the_chat_completion_body() -> None:
-    request = OpenAIDescriber(model="gpt-4o-mini", base_url=LOCAL).build_request("QUJD", "image/png", "Describe it.")
+    request = OpenAIDescriber(model="gpt-4o-mini", base_url=LOCAL).build_request(SENT, "Describe it.", "json_schema")
     assert request == {
         "model": "gpt-4o-mini",
         "messages": [{"role": "user", "content": [
             {"type": "image_url", "image_url": {"url": "data:image/png;base64,QUJD"}},
             {"type": "text", "text": "Describe it."},
         ]}],
+        "max_tokens": 1024,  # a compatible server: the field every one of them knows
         "response_format": {"type": "json_schema", "json_schema": {
             "name": "product_description", "strict": True, "schema": output_json_schema()}},
-    }  # no max_tokens: the strict schema bounds the output
+    }
+
+
+def test_openai_lower_rungs_carry_the_schema_in_the_prompt_and_the_hosted_api_gets_max_completion_tokens() -> None:
+    local = OpenAIDescriber(base_url=LOCAL, detail="low")
+    json_mode = local.build_request(SENT, "Describe it.", "json_object")
+    assert json_mode["response_format"] == {"type": "json_object"}
+    assert json_mode["messages"][0]["content"][1]["text"] == "Describe it." + schema_instructions()
+    assert json_mode["messages"][0]["content"][0]["image_url"]["detail"] == "low"
+    plain = local.build_request(SENT, "Describe it.", "prompt")
+    assert "response_format" not in plain and plain["messages"] == json_mode["messages"]
+    hosted = OpenAIDescriber(api_key="k").build_request(SENT, "Describe it.", "json_schema")
+    assert hosted["max_completion_tokens"] == 1024 and "max_tokens" not in hosted
+
+
+def test_anthropic_prompt_mode_drops_the_tool_for_the_schema_in_the_prompt() -> None:
+    request = AnthropicDescriber(base_url=LOCAL).build_request(SENT, "Hi.", "prompt")
+    assert "tools" not in request and "tool_choice" not in request
+    assert request["messages"][0]["content"][1]["text"] == "Hi." + schema_instructions()
 
 
 def test_anthropic_build_request_forces_the_description_tool() -> None:
-    request = AnthropicDescriber(model="claude-haiku-4-5", base_url=LOCAL).build_request("QUJD", "image/jpeg", "Hi.")
+    request = AnthropicDescriber(model="claude-haiku-4-5", base_url=LOCAL).build_request(
+        SentImage("QUJD", "image/jpeg", 8, 8), "Hi.", "json_schema")
     assert request == {
         "model": "claude-haiku-4-5",
         "max_tokens": 1024,
@@ -200,13 +257,13 @@ def test_anthropic_build_request_forces_the_description_tool() -> None:
 def test_request_for_encodes_the_image_and_renders_the_prompt(image_ref: ImageRef, prompt: PromptVersion) -> None:
     describer = OpenAIDescriber(base_url=LOCAL)
     assert describer.request_for(image_ref, prompt) == describer.build_request(
-        encode_image(image_ref), "image/png", "Describe the bag.")
+        prepare_image(image_ref.path), "Describe the bag.", "json_schema")
 
 
-def completion(content: str | None, refusal: str | None = None) -> ChatCompletion:
+def completion(content: str | None, refusal: str | None = None, finish: str = "stop") -> ChatCompletion:
     return ChatCompletion.model_validate({
         "id": "c1", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "finish_reason": "stop",
+        "choices": [{"index": 0, "finish_reason": finish,
                      "message": {"role": "assistant", "content": content, "refusal": refusal}}],
         "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}})
 
@@ -222,7 +279,9 @@ def test_parse_response_yields_the_payload_and_usage() -> None:
     assert OpenAIDescriber(base_url=LOCAL).parse_response(completion(text)) == RawReply(text, 1200, 300)
     tool_call = {"type": "tool_use", "id": "t1", "name": "record_description", "input": OUTPUT}
     reply = AnthropicDescriber(base_url=LOCAL).parse_response(message("tool_use", tool_call))
-    assert reply == RawReply(OUTPUT, 500, 50)
+    assert reply == RawReply(OUTPUT, 500, 50, call_id="t1")
+    said = AnthropicDescriber(base_url=LOCAL).parse_response(message("end_turn", {"type": "text", "text": text}))
+    assert said == RawReply(text, 500, 50)  # a server that ignored the tool: its text is read leniently
 
 
 @pytest.mark.parametrize(("describer", "obj", "error"), [
@@ -230,8 +289,13 @@ def test_parse_response_yields_the_payload_and_usage() -> None:
     (OpenAIDescriber(base_url=LOCAL), completion(None), r"empty response \(finish_reason=stop\)"),
     (AnthropicDescriber(base_url=LOCAL), message("refusal", {"type": "text", "text": "I can't."}),
      "anthropic:claude-haiku-4-5: the model refused: I can't."),
-    (AnthropicDescriber(base_url=LOCAL), message("end_turn", {"type": "text", "text": "{}"}),
-     r"no record_description tool call in the response \(stop_reason=end_turn\)"),
+    (AnthropicDescriber(base_url=LOCAL), message("end_turn"),
+     r"no record_description tool call and no text in the response \(stop_reason=end_turn\)"),
+    (OpenAIDescriber(base_url=LOCAL), completion('{"description": "A na', finish="length"),
+     r"cut off at max_tokens \(1024\)"),
+    (AnthropicDescriber(base_url=LOCAL),  # a cut-off tool input is still valid JSON: it must not pass as a description
+     message("max_tokens", {"type": "tool_use", "id": "t1", "name": "record_description",
+                            "input": {"description": "A navy"}}), r"cut off at max_tokens \(1024\)"),
 ])
 def test_parse_response_rejects_refusals_and_missing_output(describer: Any, obj: Any, error: str) -> None:
     with pytest.raises(ProviderOutputError, match=error):

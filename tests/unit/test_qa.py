@@ -281,3 +281,95 @@ def test_qa_table_checks_each_text_against_its_own_item(stocked_lab, fake_descri
                            "material contradiction: text says polyester; item says leather",
                            "shared text: the same text describes 6 differently titled items"]
     assert "type contradiction: text says backpack; title says vase" in flags["H1"]
+
+
+# --- two reviewers, one description (optimistic concurrency) --------------------------------------
+
+def test_second_reviewer_saving_over_an_unseen_edit_gets_a_conflict_and_both_texts_survive(described):
+    from core.lab import open_lab
+    from core.nets.encoders import HashEncoder
+
+    other = open_lab(described.workspace, encoder=HashEncoder(), describers=described.describer_overrides)
+    row = _row(described, "A1")  # both reviewers open the same description
+    seen = row["revision"]
+    assert _row(other, "A1")["revision"] == seen
+    first = "Ana's text: a breezy red linen shirt for seaside weekends."
+    qa.edit(described, row["key"], first, revision=seen, reviewer="Ana")
+    second = "Ben's text: a crisp red shirt in linen for summer offices."
+    with pytest.raises(qa.ReviewConflict) as err:
+        qa.edit(other, row["key"], second, revision=seen, reviewer="Ben")
+    message = str(err.value)
+    assert "Ana" in message and "edited" in message and "not saved" in message
+    assert (err.value.theirs, err.value.yours) == (first, second)
+    assert _row(other, "A1")["text"] == first  # the other reviewer's text stays
+    fresh = _row(other, "A1")["revision"]
+    assert fresh != seen
+    qa.edit(other, row["key"], second, revision=fresh, reviewer="Ben")  # having seen it, Ben may replace it
+    assert _row(described, "A1")["text"] == second
+
+
+def test_approving_or_flagging_a_text_you_did_not_see_is_a_conflict(described):
+    row = _row(described, "B1")
+    qa.edit(described, row["key"], "Someone else's rewrite of the black leather tote.", reviewer="Ana")
+    for action in (lambda: qa.approve(described, row["key"], revision=row["revision"]),
+                   lambda: qa.flag(described, row["key"], "too short", revision=row["revision"])):
+        with pytest.raises(qa.ReviewConflict, match="Ana"):
+            action()
+    assert _row(described, "B1")["status"] == "edited"
+    assert qa.approve(described, row["key"], revision=_row(described, "B1")["revision"])["status"] == "approved"
+
+
+def test_racing_saves_from_the_same_version_let_exactly_one_through(described):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.lab import open_lab
+    from core.nets.encoders import HashEncoder
+
+    row = _row(described, "H1")
+    labs = [open_lab(described.workspace, encoder=HashEncoder()) for _ in range(4)]
+
+    def save(i: int) -> str:
+        try:
+            qa.edit(labs[i], row["key"], f"Reviewer {i} rewrote the blue ceramic vase text.",
+                    revision=row["revision"], reviewer=f"R{i}")
+        except qa.ReviewConflict:
+            return "conflict"
+        return "saved"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(save, range(4)))
+    assert sorted(outcomes) == ["conflict"] * 3 + ["saved"]
+    winner = outcomes.index("saved")
+    assert _row(described, "H1")["text"] == f"Reviewer {winner} rewrote the blue ceramic vase text."
+
+
+# --- undo of a replaced description ---------------------------------------------------------------
+
+def test_undo_an_edit_brings_back_the_previous_text_and_vector(described):
+    from core.catalog.journal import last_entry, undo
+
+    rep = run_name(described.prompts.get("preference@v1"), "fake", "fake-1")
+    row = _row(described, "A1")
+    before = _vector(described, rep, "A1")
+    qa.edit(described, row["key"], "First revision of the red linen shirt text.")
+    qa.edit(described, row["key"], "Second revision of the red linen shirt text.")
+    assert last_entry(described.store).brings_back == f"the previous text of A1 ({rep}) and its vector(s)"
+    undo(described.store)
+    assert _row(described, "A1")["text"] == "First revision of the red linen shirt text."
+    report = undo(described.store)
+    assert report.restored == {"qa_reviews": [row["key"]], rep: ["A1"]}
+    restored = _row(described, "A1")
+    assert (restored["text"], restored["status"]) == (row["original_text"], "")
+    np.testing.assert_array_equal(_vector(described, rep, "A1"), before)
+
+
+def test_undoing_an_edit_keeps_a_later_edit_by_someone_else(described):
+    from core.catalog.journal import undo
+
+    row = _row(described, "B2")
+    qa.edit(described, row["key"], "Ana's revision of the red leather tote.", reviewer="Ana")
+    entry_text = _row(described, "B2")
+    qa.approve(described, row["key"], revision=entry_text["revision"], reviewer="Ben")  # a later change
+    report = undo(described.store, "edit")
+    assert report.kept == {"qa_reviews": [row["key"]]}
+    assert _row(described, "B2")["status"] == "approved"

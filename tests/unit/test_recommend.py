@@ -71,3 +71,32 @@ def test_recency_weights_favour_recent_items():
 def test_empty_workspace_says_what_to_do(lab):
     with pytest.raises(VitrineError, match="run `vitrine describe` first"):
         recommend(lab, ["A1"])
+
+
+def test_k_beyond_the_candidates_is_clamped_with_a_note(described):
+    recs = recommend(described, ["A1"], k=100_000)
+    assert len(recs) == 5 and "A1" not in {r.sku for r in recs}
+    assert recs.pool.notes() == ["k=100,000 is more than the 5 candidate(s): all 5 are ranked"]
+    hits = search(described, "linen", k=100_000)
+    assert len(hits) == 6 and hits.pool.notes() == ["k=100,000 is more than the 6 candidate(s): all 6 are ranked"]
+    assert recommend(described, ["A1"], k=5).pool.notes() == []  # a k that fits, over the whole catalogue
+
+
+@pytest.mark.parametrize("k", [0, -3])
+def test_k_below_one_is_an_error(described, k):
+    with pytest.raises(VitrineError, match=f"k must be at least 1 \\(got {k}\\)"):
+        search(described, "linen", k=k)
+    with pytest.raises(VitrineError, match=f"k must be at least 1 \\(got {k}\\)"):
+        recommend(described, ["A1"], k=k)
+
+
+def test_a_partial_representation_ranks_with_its_pool_said(stocked_lab):
+    run = run_prompt(stocked_lab, stocked_lab.prompts.get("preference@v1"), "fake", skus=["A1", "A2", "B1"])
+    hits = search(stocked_lab, "tote", k=2, representation=run.representation)
+    assert {h.sku for h in hits} <= {"A1", "A2", "B1"}
+    pool = hits.pool
+    assert (pool.representation, pool.covered, pool.catalogue, pool.candidates, pool.asked) == \
+        (run.representation, 3, 6, 3, 2)
+    assert pool.partial
+    assert pool.notes() == [f"ranked over 3 of 6 items: {run.representation} covers only these, so results can "
+                            "only come from them"]

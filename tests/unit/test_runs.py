@@ -1,3 +1,5 @@
+import pytest
+
 from core.represent.coverage import list_representations
 from core.represent.representations import build_title, run_name
 from core.runs import describe as runs
@@ -96,3 +98,22 @@ def test_a_long_run_compacts_its_descriptions_as_it_goes(stocked_lab, fake_descr
     assert report.calls == 6
     assert fragments < 6
     assert len(stocked_lab.store.descriptions()) == 6
+
+
+class _Stopped(BaseException):
+    """Stands in for Streamlit's StopException/RerunException, raised through a progress callback."""
+
+
+def test_a_stop_raised_through_progress_keeps_finished_work_and_sends_nothing_more(stocked_lab, fake_describer):
+    """Observed: leaving the page mid-run still made every paid call and saved nothing."""
+
+    def progress(done: int, _total: int, _label: str) -> None:
+        if done == 2:
+            raise _Stopped
+
+    with pytest.raises(_Stopped):
+        run_prompt(stocked_lab, stocked_lab.prompts.get("preference@v1"), "fake", concurrency=1, progress=progress)
+    assert len(fake_describer.calls) == 2  # nothing was sent after the stop
+    assert len(stocked_lab.store.descriptions()) == 2  # both finished descriptions were kept...
+    table = stocked_lab.store.representations()["table"].iloc[0]
+    assert len(stocked_lab.store.vectors(table)[0]) == 2  # ...and embedded

@@ -13,6 +13,7 @@ from core.represent.shoppers import (
     shopper_history,
     simulate,
 )
+from core.runs.prompt import run_prompt
 
 INTERACTIONS = """shopper_id,sku,timestamp
 S1,B1,2026-01-03T10:00:00Z
@@ -54,6 +55,8 @@ def test_sample_shoppers_follow_a_rewritten_interactions_file(stocked_lab):
     ("shopper_id,sku\nS1,A1\n", "missing column.*timestamp"),
     ("shopper_id,sku,timestamp\nS1,A1,2026-01-01\nS1,A2,yesterday\n", "'yesterday' at data row 2"),
     ("shopper_id,sku,timestamp\nS1,,2026-01-01\n", "without a shopper_id or sku"),
+    ("", r"^no interactions in interactions\.csv$"),
+    ("shopper_id,sku,timestamp\n", r"^no interactions in interactions\.csv$"),
 ])
 def test_bad_interactions_files_name_the_problem(tmp_path, text, message):
     path = tmp_path / "interactions.csv"
@@ -130,3 +133,16 @@ def test_sensitivity_skips_history_skus_without_vectors(described_lab):
     assert [r.removed for r in rows] == ["A1", "A2"]
     with pytest.raises(VitrineError, match="at least two different history items with vectors"):
         sensitivity(lab, ["A1", "ZZ9"], 2, rep)
+
+
+def test_a_shopper_on_a_partial_representation_says_what_was_ranked_and_ignored(stocked_lab):
+    run = run_prompt(stocked_lab, stocked_lab.prompts.get("preference@v1"), "fake", skus=["A1", "A2", "B1", "B2"])
+    shopper = simulate(stocked_lab, ["A1", "H1"], 10, run.representation)
+    pool = shopper.recommendations.pool
+    assert {r.sku for r in shopper.recommendations} == {"A2", "B1", "B2"}
+    assert (pool.covered, pool.catalogue, pool.candidates, pool.ignored) == (4, 6, 3, ("H1",))
+    assert pool.notes() == [
+        f"ranked over 4 of 6 items: {run.representation} covers only these, so results can only come from them",
+        "k=10 is more than the 3 candidate(s): all 3 are ranked",
+        f"1 history item(s) have no vector in {run.representation} and do not shape the profile: H1",
+    ]

@@ -1,0 +1,24 @@
+"""The one escaping helper: user- and model-written text (titles, SKUs, file names, CSV cells, model output,
+error messages quoting them) reaches the page as literal text, never as Markdown, LaTeX, colour directives,
+links or images that make the browser fetch a URL."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from core.services.export import formula_safe
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def plain(value: object) -> str:
+    """Text for any Markdown-rendering element (captions, st.info/warning/error, labels, image captions)."""
+    return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", "  \n")
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A display copy whose text cells cannot run as spreadsheet formulas when the table is downloaded from the
+    dataframe toolbar (numbers stay numbers)."""
+    return frame.map(formula_safe)
