@@ -62,6 +62,21 @@ def plant_hostile_description(workspace: Path, port: int) -> str:
     return text
 
 
+def plant_hostile_item(workspace: Path, port: int) -> None:
+    """A catalogue row whose title and category are Markdown images, links, LaTeX and colour directives pointing at
+    the listener, as a hostile CSV would bring them in; sorted first, so every grid and table shows it."""
+    from core.catalog.ingest import ingest
+
+    lab = open_lab(workspace, encoder=HashEncoder())
+    folder = workspace.parent / "hostile-upload"
+    folder.mkdir()
+    (folder / "aaa.png").write_bytes(png_bytes("red"))
+    title = f"![t](http://127.0.0.1:{port}/title) [click](http://127.0.0.1:{port}/link) $x^2$ :red[loud]"
+    category = f"![c](http://127.0.0.1:{port}/category)"
+    csv = f'sku,title,category,image\nAAA-HOSTILE,"{title}","{category}",aaa.png\n'.encode()
+    assert ingest(lab.store, lab.images, [folder], csv).accepted == 1
+
+
 @pytest.fixture(scope="module")
 def served(sample_workspace, tmp_path_factory):
     """`streamlit run app.py` on a copy of the sample workspace, on a free loopback port."""
@@ -69,6 +84,7 @@ def served(sample_workspace, tmp_path_factory):
     shutil.copytree(sample_workspace, ws)
     listener = LeakListener()
     hostile = plant_hostile_description(ws, listener.port)
+    plant_hostile_item(ws, listener.port)
     proc, url = start_app(ws)
     yield {"url": url, "listener": listener, "hostile": hostile, "workspace": ws}
     proc.terminate()
@@ -214,3 +230,13 @@ def test_the_app_makes_no_request_beyond_loopback(page, served):
     assert outside_urls(icons) == []
     assert page.requested, "the browser's requests were recorded"
     assert outside_urls(page.requested) == []
+
+
+def test_no_planted_link_was_fetched_on_any_page(page, served):
+    """After every page above rendered the hostile catalogue row and description, the listener saw nothing."""
+    open_nav(page, "Catalog", "Catalog")
+    page.get_by_text("AAA-HOSTILE", exact=False).first.wait_for()
+    settled(page)
+    time.sleep(1.0)
+    assert served["listener"].hits == []
+    assert page.locator(f"img[src*='127.0.0.1:{served['listener'].port}']").count() == 0
