@@ -310,3 +310,14 @@ def test_cli_refuses_bad_connections_and_conflicting_flags(lab: Lab, capsys, tmp
     assert main(["describe", "--connection", "box", "--model", "other", "--workspace", ws]) == 2
     assert "drop --provider, --model and --base-url" in capsys.readouterr().err
     assert main(["connection", "list", "--workspace", str(tmp_path / "nowhere")]) == 2
+
+
+def test_a_describer_built_without_a_lab_keeps_the_openai_key_for_openai(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider's own key never rides along to a third-party base URL, whoever builds the describer."""
+    from core.describe.providers.openai_provider import OpenAIDescriber
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-0123456789")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    third_party = OpenAIDescriber(model="llava:7b", base_url="http://127.0.0.1:9/v1")
+    assert third_party.client().api_key != "sk-real-openai-key-0123456789"
+    assert OpenAIDescriber(model="gpt-4o-mini").client().api_key == "sk-real-openai-key-0123456789"

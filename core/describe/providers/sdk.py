@@ -29,7 +29,7 @@ from core.describe.providers.errors import (
     from_sdk_error,
     plain_text,
 )
-from core.describe.secrets import find_key, require_key
+from core.describe.secrets import require_key, route_key
 from core.describe.structured import (
     MODES,
     check_mode,
@@ -290,8 +290,8 @@ class SDKDescriber(ABC):
             if self._client is None:
                 if self.needs_key and self.base_url is None:
                     self._secret = require_key(self.provider, self.api_key)
-                else:
-                    self._secret = find_key(self.provider, self.api_key) or NO_KEY
+                else:  # the provider's own key only goes to its own host, even when built without a Lab
+                    self._secret = route_key(self.provider, self.base_url, explicit=self.api_key).key or NO_KEY
                 http = self.sdk().DefaultHttpxClient(event_hooks={"request": [self._within_deadline]})
                 self._client = self._new_client(self._secret, http)
             return self._client
