@@ -55,7 +55,7 @@ def promotion_form(prompt_ref: str, provider: str, model: str, key: str, connect
         st.text(plan.estimate())
         consent = (st.checkbox("Send the missing items to this hosted provider", key=f"{key}_consent")
                    if plan.to_describe and plan.hosted else True)
-        if st.button(f"Promote {plan.run}", type="primary", key=key, disabled=not consent):
+        if st.button(f"Promote {plain(plan.run)}", type="primary", key=key, disabled=not consent):
             bar = st.progress(0.0, text="describing the rest of the catalogue")
             promoted = promote(lab, prompt_ref, provider, model, connection=connection, allow_hosted=consent,
                                progress=lambda d, t, _label: bar.progress(d / max(t, 1), text=f"{d}/{t} described"))

@@ -29,10 +29,9 @@ def run_prompt(lab: Lab, prompt: PromptVersion, provider: str = "offline", *, mo
     try:
         report = describe_items(lab, items, prompt, describer, concurrency=concurrency or connection.concurrency,
                                 retry_failed=retry_failed, progress=progress)
-    except Exception:
-        raise
-    except BaseException:  # stopped (Ctrl-C, Streamlit's Stop or rerun): what was described is searchable too
-        embed_description_run(lab, prompt, describer.provider, describer.model)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # stopped (Ctrl-C, Streamlit's Stop or rerun): keep it searchable too
+            embed_description_run(lab, prompt, describer.provider, describer.model)
         raise
     finally:
         remember(lab.store, connection, describer)
