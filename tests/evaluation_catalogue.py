@@ -11,7 +11,8 @@ from core.catalog.ingest import ingest
 from core.catalog.interactions import Interactions, from_frame
 from core.catalog.store import now_iso
 from core.lab import Lab
-from core.represent.representations import build_title
+from core.nets.encoders import text_sha
+from core.represent.representations import build_title, visual_inputs
 from core.runs.prompt import run_prompt
 from tests.fakes import write_catalog
 
@@ -31,8 +32,13 @@ def add_items(lab: Lab, per_group: int = 15) -> list[str]:
 
 
 def add_vectors(lab: Lab, name: str, skus: list[str], vectors: np.ndarray, kind: str = "description") -> None:
+    """Vectors stored as fresh: a `visual` one records the text sha of its item's current image path."""
     table = lab.store.register_representation(name, kind, vectors.shape[1])
-    lab.store.upsert_vectors(table, vectors.shape[1], skus, [f"sha{s}" for s in skus], [""] * len(skus), vectors)
+    texts = [""] * len(skus)
+    if kind == "visual":
+        current = visual_inputs(lab, lab.store.items())
+        texts = [text_sha(current[s][1]) for s in skus]
+    lab.store.upsert_vectors(table, vectors.shape[1], skus, [f"sha{s}" for s in skus], texts, vectors)
 
 
 def loyal_log(skus: list[str], per_group: int, shoppers: int, per_shopper: int = 5, seed: int = 0) -> Interactions:

@@ -81,7 +81,7 @@ def evaluate(lab: Lab, interactions: Interactions, *, split: str = "loo",
     cov = catalogue_coverage(lab)
     coverage = [cov.of(name) for name in matrices]
     excluded = [c for c in cov.all() if not c.full and c.name not in matrices]
-    pool = _pool(lab, matrices, interactions, seed)
+    pool = _pool(lab, {name: cov.skus[name] for name in matrices}, interactions, seed)
     _check_pool(len(pool), len(cov.catalogue), [c for c in coverage if not c.full], min_pool_items)
     cut = split_interactions(interactions, split, pool, seed=seed, min_interactions=min_interactions)
     if cut.filter.shoppers_evaluated < min_shoppers:
@@ -140,13 +140,13 @@ def _check_ks(ks: Sequence[int]) -> tuple[int, ...]:
     return ks
 
 
-def _pool(lab: Lab, matrices: dict[str, Matrix], interactions: Interactions, seed: int) -> list[str]:
-    """SKUs with vectors in every compared representation (or the catalogue / logged SKUs when none has
+def _pool(lab: Lab, fresh: dict[str, set[str]], interactions: Interactions, seed: int) -> list[str]:
+    """SKUs with fresh vectors in every compared representation (or the catalogue / logged SKUs when none has
     vectors), in a seeded random order that decides ties."""
-    if matrices:
-        skus = set.intersection(*(set(m.skus) for m in matrices.values()))
+    if fresh:
+        skus = set.intersection(*fresh.values())
         if not skus:
-            raise EvaluationError(f"{', '.join(matrices)} share no SKU with vectors: nothing to rank")
+            raise EvaluationError(f"{', '.join(fresh)} share no SKU with fresh vectors: nothing to rank")
     else:
         skus = set(lab.store.items()["sku"]) if lab.store.item_count() else set(interactions.frame["sku"])
     ordered = sorted(skus)

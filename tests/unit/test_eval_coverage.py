@@ -11,6 +11,7 @@ from core.errors import EvaluationError
 from core.evaluation.baselines import default_specs, evaluation_choices
 from core.evaluation.protocol import MIN_POOL_ITEMS, MIN_SHOPPERS, evaluate
 from core.evaluation.report import to_markdown
+from core.represent.representations import build_title
 from tests.evaluation_catalogue import grouped_catalogue
 
 
@@ -53,7 +54,8 @@ def test_an_explicit_partial_pick_above_the_floor_is_stated_prominently(lab):
     note = ev.pool_note()
     assert note.startswith("Candidate pool: 55 of 60 catalogue SKUs") and "limited by most: 55 of 60 items" in note
     assert note in to_markdown(ev)
-    assert ev.to_dict(per_user=False)["pool"]["limited_by"][0] == {"name": "most", "items": 55, "catalogue": 60}
+    assert ev.to_dict(per_user=False)["pool"]["limited_by"][0] == {"name": "most", "items": 55, "catalogue": 60,
+                                                                    "stale": 0}
 
 
 def test_too_few_shoppers_are_refused_and_floors_are_explicit_parameters(lab):
@@ -66,3 +68,17 @@ def test_too_few_shoppers_are_refused_and_floors_are_explicit_parameters(lab):
     paired = ev.paired("good", "random")
     assert paired.verdict == "insufficient" and "too few shoppers for a verdict (n = 12 < 30)" in paired.sentence()
     assert MIN_POOL_ITEMS == 50 and MIN_SHOPPERS == 20
+
+
+def test_stale_vectors_are_named_never_preselected_and_left_out_of_the_pool(lab):
+    # a title edited after `title` was embedded: ranking the old text would score a product that no longer exists
+    log = grouped_catalogue(lab)
+    build_title(lab)
+    edited = lab.store.items().iloc[:3].assign(title=lambda f: f["title"] + " (renamed)")
+    lab.store.upsert_items(edited.to_dict("records"))
+    choices = evaluation_choices(lab)
+    assert "title" in choices.options and "title" not in choices.defaults
+    assert [c.text() for c in choices.excluded] == ["title: 60 of 60 items (3 stale)"]
+    ev = evaluate(lab, log, representations=["random", "good", "title"], n_resamples=50)
+    assert (ev.pool_size, ev.catalogue_size) == (57, 60)
+    assert "limited by title: 60 of 60 items (3 stale)" in ev.pool_note()
