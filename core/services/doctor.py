@@ -1,6 +1,7 @@
 """`vitrine doctor`, and the check when the app opens a workspace: find vectors a crash left missing or stale and
-re-embed them locally (title, visual, description runs whose descriptions exist). Never calls a describer, paid or
-not: items that still need describing are reported, and `vitrine sync` describes them after an estimate.
+re-embed them locally (title, visual, metadata when the catalogue has attribute columns, description runs whose
+descriptions exist). Never calls a describer, paid or not: items that still need describing are reported, and
+`vitrine sync` describes them after an estimate.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ import pandas as pd
 
 from core.lab import Lab
 from core.represent.coverage import Coverage, coverage_of
-from core.represent.representations import TITLE, VISUAL, build_title, build_visual, embed_description_run
+from core.represent.representations import (
+    METADATA,
+    TITLE,
+    VISUAL,
+    build_metadata,
+    build_title,
+    build_visual,
+    embed_description_run,
+    metadata_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -37,14 +47,15 @@ class DoctorReport:
 
 
 def repair(lab: Lab) -> DoctorReport:
-    """Bring title and visual to full, fresh coverage and re-embed description runs from their stored texts."""
+    """Bring title, visual and metadata to fresh coverage and re-embed description runs from their stored texts."""
     report = DoctorReport()
     items = lab.store.items()
     if items.empty:
         return report
     reps = {r["name"]: r for r in lab.store.representations().to_dict("records")}
     runs = sorted(name for name, r in reps.items() if r["kind"] == "description")
-    for name in [TITLE, VISUAL, *runs]:
+    attributes = [METADATA] if metadata_columns(items) else []
+    for name in [TITLE, VISUAL, *attributes, *runs]:
         rep = reps.get(name)
         before = coverage_of(lab, rep, items) if rep else None
         if before is not None and before.complete:
@@ -58,7 +69,9 @@ def repair(lab: Lab) -> DoctorReport:
             continue
         _rebuild(lab, name, rep)
         after = _note(report, lab, name, before, items)
-        if left := len(after.missing) + len(after.stale):  # description runs only: title and visual cover all
+        if name == METADATA and after.missing:  # an item with no attribute value has nothing to embed
+            report.remaining.append(f"{name}: {len(after.missing)} item(s) have no attribute values to embed")
+        elif left := len(after.missing) + len(after.stale):  # description runs: title and visual cover all
             report.remaining.append(f"{name}: {left} item(s) have no description yet of their current inputs; "
                                     "`vitrine sync` describes them (after an estimate)")
     return report
@@ -70,6 +83,8 @@ def _rebuild(lab: Lab, name: str, rep: dict | None) -> None:
         build_title(lab)
     elif name == VISUAL:
         build_visual(lab)
+    elif name == METADATA:
+        build_metadata(lab)
     else:
         assert rep is not None  # description runs come from the registry
         embed_description_run(lab, lab.prompts.get(rep["prompt_ref"]), rep["provider"], rep["model"])

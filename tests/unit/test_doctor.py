@@ -1,6 +1,8 @@
 """Crash consistency: what a kill -9 leaves behind (items without vectors, a revision without its vector) is found
 and repaired by the doctor, without calling any describer."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from core.catalog.ingest import ingest
 from core.describe.revisions import QA_TABLE, REVIEW_SCHEMA
 from core.errors import VitrineError
 from core.represent.coverage import coverage
-from core.represent.representations import TITLE, VISUAL
+from core.represent.representations import METADATA, TITLE, VISUAL, build_metadata
 from core.services import qa
 from core.services.doctor import repair
 from core.services.sync import keep_in_step
@@ -98,3 +100,16 @@ def test_doctor_leaves_a_run_embedded_by_another_encoder_alone_and_says_so(descr
     assert "title: embedded with hash-bow, not another-encoder, so it is left as it is" in report.lines()
     assert sorted(coverage(lab, TITLE).missing) == ["N0", "N1", "N2"]  # never mixed with another encoder's vectors
     assert coverage(lab, VISUAL).complete  # the visual baseline does not depend on the text encoder
+
+
+def test_doctor_reembeds_catalogue_attributes_a_crash_left_stale(stocked_lab):
+    # an attribute edit committed to the items table, killed before `metadata` followed it
+    lab = stocked_lab
+    build_metadata(lab)
+    item = lab.store.items().iloc[0].to_dict()
+    extra = json.loads(item["extra"]) | {"style": "avant-garde"}
+    lab.store.upsert_items([item | {"extra": json.dumps(extra)}])
+    assert coverage(lab, METADATA).stale == (item["sku"],)
+    report = repair(lab)
+    assert f"{METADATA}: re-embedded 1 stale vector(s)" in report.lines()
+    assert coverage(lab, METADATA).complete
