@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-ray.txt pyproject.toml | cksum | cut -d' ' -f1)
 WORKSPACE ?= workspace
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -12,10 +12,11 @@ export TRANSFORMERS_OFFLINE := 1
 # requirements.txt is the lock; the editable install adds the `vitrine` command (.venv/bin/vitrine) without
 # re-resolving anything. maps-warmup: numba compiles UMAP's kernels into its disk cache now, not during a
 # merchandiser's first map.
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-ray.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-ray.txt  # the vitrine[ray] extra: tests/integration/test_ray_engine.py
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(VENV)/bin/vitrine maps-warmup
 	rm -f $(VENV)/.installed-* && touch $(STAMP)

@@ -15,9 +15,11 @@ import csv
 import io
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,6 +73,20 @@ def build(data: Path, root: Path) -> tuple[Lab, dict[str, str]]:
     return lab, reps
 
 
+def photo_sizes(lab: Lab) -> str:
+    """'400 at 60×80, 190 at 224×224': the set mixes sizes (the accessories are larger), so say which."""
+    sizes: Counter[tuple[int, int]] = Counter()
+    for row in lab.store.items().to_dict("records"):
+        with Image.open(lab.image_ref(row).path) as im:
+            sizes[im.size] += 1
+    return ", ".join(f"{n} at {w}×{h}" for (w, h), n in sizes.most_common())
+
+
+def describer_models(lab: Lab, reps: dict[str, str]) -> str:
+    """The tagger revision(s) that wrote the descriptions, so a later revision's numbers are never read as these."""
+    return ", ".join(sorted({f"`{lab.store.representation(n)['model']}`" for n in reps.values() if "/" in n}))
+
+
 def evaluate_neighbours(lab: Lab, reps: dict[str, str], rows: list[dict[str, str]], seed: int) -> str:
     labels = {r["id"]: r for r in rows}
     matrices = {label: load_matrix(lab, name) for label, name in reps.items()}
@@ -93,7 +109,8 @@ def evaluate_neighbours(lab: Lab, reps: dict[str, str], rows: list[dict[str, str
               "usage": chance_precision(by_usage)[labelled]}
     visual = next(label for label in results if label.startswith("visual"))
     lines = [
-        f"{len(pool)} real product photos (60×80 JPEG) from `../shared/real_products`; {int(labelled.sum())} "
+        f"{len(pool)} real product photos (JPEG: {photo_sizes(lab)}) from `../shared/real_products`; "
+        f"{int(labelled.sum())} "
         f"carry both labels and are scored as queries (all {len(pool)} are candidates). For each query item, its "
         f"{K} nearest other items by cosine; **relevant = same `articleType` AND same `usage`**. Means with 95% "
         f"bootstrap CIs over query items (seed {seed}).",
@@ -119,8 +136,8 @@ def evaluate_neighbours(lab: Lab, reps: dict[str, str], rows: list[dict[str, str
         "`preference` minus its title line, `appearance` never had one, and for both the title column is "
         "removed from the item context the describer receives. The last row is the same `preference` prompt "
         "with the title visible, to show what a title leak looks like. The describer is the offline tagger "
-        "(EfficientNet-Lite0 ImageNet tags + colour palette) — **not an LVLM**; an LVLM's descriptions may "
-        "behave differently.",
+        f"{describer_models(lab, reps)} (EfficientNet-Lite0 ImageNet tags + colour palette) — **not an LVLM**; an "
+        "LVLM's descriptions may behave differently.",
         "",
         f"Reproduce: `{REPRODUCE}` (skips when `../shared/real_products` is absent).",
     ]

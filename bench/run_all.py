@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Performance benchmarks in issue order; any other --write script (accuracy, evaluation) runs first.
-ORDER = ["retrieval", "encoding", "describe_throughput", "ingest_offline", "maps", "housekeeping", "app_browser"]
+ORDER = ["retrieval", "encoding", "describe_throughput", "ingest_offline", "maps", "maps_large", "housekeeping", "app_browser"]
 EXTRA_ARGS = {"retrieval": ["--kinds", "ivf_pq,ivf_hnsw_sq"]}
 
 

@@ -5,8 +5,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from core.catalog.browse import SORTS, page_of, sorted_items
 from core.catalog.images import IMAGE_SUFFIXES
-from core.describe.registry import provider_label
+from core.services.ab import describer_label
 from core.services.sync import describe_queued, plan_sync
 from core.services.upkeep import (
     catalogue_frame,
@@ -17,12 +18,14 @@ from core.services.upkeep import (
     update_items,
 )
 from ui.jobs import stoppable, stopped_notice
+from ui.links import item_link
 from ui.state import get_lab, user_errors
 from ui.text import plain, safe_frame
 from ui.undo import undo_panel
 from ui.widgets import thumb_grid
 
 STATUSES = ("accepted", "updated", "duplicate", "rejected")
+GRID_PAGE = 60  # thumbnails per grid page
 
 st.title("Catalog")
 lab = get_lab()
@@ -44,18 +47,19 @@ with st.expander("Add images", expanded=lab.store.item_count() == 0):
     if rows := st.session_state.get("catalog_ingest"):
         report_df = pd.DataFrame(rows)
         for col, status_name in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
-            col.metric(status_name.title(), int((report_df["status"] == status_name).sum()))
+            col.metric(plain(status_name.title()), int((report_df["status"] == status_name).sum()))
         st.dataframe(safe_frame(report_df), hide_index=True, width="stretch")
 
 with user_errors():
     plan = plan_sync(lab)
 if plan.to_describe:  # queued descriptions: new, replaced, retitled or failed items, never skipped in silence
     st.info(f"{len(plan.to_describe)} item(s) have no description of their current inputs under the active run.")
-    st.text(f"{plan.estimate()} ({provider_label(plan.provider)})")
+    label = describer_label(lab, plan.provider, plan.model)  # as it names itself: the simulated LVLM with its p
+    st.text(f"{plan.estimate()} ({label})")
     if not plan.is_lvlm:
-        st.warning("The active provider is the offline tagger, **not an LVLM**: its descriptions are ImageNet "
-                   "tags, a colour palette and the item's metadata. Set an API key and promote an LVLM run "
-                   "to describe with a real vision-language model.")
+        st.warning(f"The active provider is the {plain(label)}. It is **not an LVLM**: no vision-language model "
+                   "reads the images or the prompt's wording. Set an API key and promote an LVLM run to describe "
+                   "with a real vision-language model.")
     consent = (st.checkbox("Send them to this hosted provider", key="catalog_consent") if plan.hosted else True)
     stopped_notice("catalog_describe")
     if st.button("Describe new items with the active prompt", disabled=not consent):
@@ -78,7 +82,17 @@ st.caption(f"{len(shown)} of {len(items)} items")
 
 browse, edit, delete = st.tabs(["Browse", "Edit", "Delete"])
 with browse:
-    thumb_grid(lab, shown)
+    s1, s2 = st.columns([2, 1], vertical_alignment="bottom")
+    order = s1.segmented_control("Sort", list(SORTS), default="Newest first", key="catalog_sort") or "Newest first"
+    pages = max(1, -(-len(shown) // GRID_PAGE))
+    if st.session_state.get("catalog_page", 1) > pages:  # the filter narrowed the view below the chosen page
+        st.session_state["catalog_page"] = pages
+    page = page_of(sorted_items(shown, order), s2.number_input(f"Page (of {pages:,})", 1, pages, key="catalog_page"),
+                   GRID_PAGE)
+    thumb_grid(lab, page.rows, limit=GRID_PAGE, footer=lambda r: item_link(r["sku"], "Details"))
+    if pages > 1:
+        first = (page.number - 1) * GRID_PAGE
+        st.caption(f"Items {first + 1:,}–{first + len(page.rows):,} of {len(shown):,}.")
     st.download_button("Export CSV", export_csv(shown), file_name="catalogue.csv", mime="text/csv",
                        help="The filtered items; cells that start like a spreadsheet formula are escaped.")
 

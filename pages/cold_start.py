@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.services.coldstart import REACH_K, add_to_catalogue, preview
+from core.services.coldstart_report import placement, report_csv, report_markdown
+from ui.links import item_footer
 from ui.map_widgets import map_figure, show_map
 from ui.representations import pool_notice, representation_facts, with_coverage
 from ui.state import get_lab, user_errors
@@ -67,7 +69,8 @@ with user_errors():
 
         st.subheader("Nearest catalogue items")
         neighbours = pd.DataFrame([r.as_dict() for r in p.neighbours])
-        thumb_grid(lab, neighbours, caption=lambda r: f"{r['sku']} · {r['title']} · {r['score']:.3f}", limit=k)
+        thumb_grid(lab, neighbours, caption=lambda r: f"{r['sku']} · {r['title']} · {r['score']:.3f}", limit=k,
+                   footer=item_footer)
         st.dataframe(safe_frame(neighbours[["sku", "title", "category", "score"]]), hide_index=True, width="stretch",
                      column_config={"score": st.column_config.NumberColumn(format="%.3f")})
 
@@ -82,13 +85,21 @@ with user_errors():
                                            for r in p.reached])), hide_index=True, width="stretch",
                              column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("score", cutoff)})
 
-        st.subheader("On the map")
+        st.subheader("Placement")
+        st.caption(plain(placement(p).sentence()))
         if p.projection is None:
             st.info(plain(p.map_note))
         else:
             placed = pd.DataFrame([{"label": "new", "x": p.position[0], "y": p.position[1]}])
             show_map(map_figure(p.projection.points, "category", extra=placed,
                                 highlight={"neighbours": [r.sku for r in p.neighbours]}), "cold_start_map")
+
+        st.subheader("Take the report away")
+        left, right = st.columns(2)
+        left.download_button("Download report (Markdown)", report_markdown(p), file_name="cold-start-report.md",
+                             mime="text/markdown", key="cs_report_md")
+        right.download_button("Download report (CSV)", report_csv(p), file_name="cold-start-report.csv",
+                              mime="text/csv", key="cs_report_csv")
 
         st.subheader("Add to catalogue")
         left, right = st.columns([2, 1])

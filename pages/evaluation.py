@@ -6,16 +6,16 @@ import streamlit as st
 from core.catalog.interactions import load_interactions, read_upload
 from core.evaluation.baselines import evaluation_choices
 from core.evaluation.metrics import metric_label
-from core.evaluation.report import evaluate_to_workspace
+from core.evaluation.report import evaluate_to_workspace, per_shopper_csv, report_stem, to_json, to_markdown
 from core.evaluation.result import VERDICT_LABELS, comparison_table
 from core.evaluation.splits import SPLIT_HELP, SPLITS
 from core.evaluation.sweep import METRICS as SWEEP_METRICS
 from core.evaluation.sweep import read_sweeps
+from ui.shopper_link import ShopperLink
 from ui.state import get_lab, user_errors
-from ui.text import safe_frame
+from ui.text import plain, safe_frame
 
 RESULT_KEY = "evaluation_result"
-SHOPPER_KEY = "shopper_id"  # read by pages/shopper.py to preselect a shopper
 WORKSPACE_SOURCE, UPLOAD_SOURCE = "Workspace interactions.csv", "Upload a file"
 
 st.title("Evaluation")
@@ -79,6 +79,15 @@ if ev is not None:
         st.dataframe(safe_frame(ev.table()), hide_index=True, width="stretch")
         st.caption("Cells: mean [95% bootstrap CI] n=shoppers. Coverage is catalogue-level (no interval). "
                    "MRR uses the full ranking.")
+        stem = report_stem(ev)
+        md_col, json_col, csv_col = st.columns(3)
+        md_col.download_button("Download report (Markdown)", to_markdown(ev).encode(), file_name=f"{stem}.md",
+                               mime="text/markdown", on_click="ignore", key="eval_download_md")
+        json_col.download_button("Download report (JSON)", to_json(ev).encode(), file_name=f"{stem}.json",
+                                 mime="application/json", on_click="ignore", key="eval_download_json")
+        csv_col.download_button("Download per-shopper scores (CSV)", per_shopper_csv(ev),
+                                file_name=f"{stem}-per-shopper.csv", mime="text/csv", on_click="ignore",
+                                key="eval_download_csv")
         for name, t in ev.tuning.items():
             st.text(f"{name}: weight {t['weight']} tuned on validation {metric_label(t['metric'])}")
 
@@ -106,7 +115,7 @@ if ev is not None:
         else:
             family = ev.comparisons(a, metric)
             paired = next(p for p in family if p.b == b)
-            st.metric(f"A − B on {metric_label(metric)}", f"{paired.diff.mean:+.3f}",
+            st.metric(plain(f"A − B on {metric_label(metric)}"), f"{paired.diff.mean:+.3f}",
                       delta=VERDICT_LABELS[paired.verdict], delta_color="off")
             st.text(paired.sentence())
             st.caption(f"A against each of the other {len(family)} methods: one family, Holm–Bonferroni corrected "
@@ -122,9 +131,9 @@ if ev is not None:
                 c1.text(f"{row['shopper_id']}: A {row[a]:.3f} vs B {row[b]:.3f} ({row['difference']:+.3f}) · "
                         f"{row['category']} · test: {row['test_skus']}")
                 if c2.button("Open in Shopper Simulator", key=f"open_{row['shopper_id']}"):
-                    st.session_state[SHOPPER_KEY] = row["shopper_id"]
-                    st.switch_page("pages/shopper.py")
-        st.text("Report: " + "  ".join(ev.report_paths))
+                    link = ShopperLink(row["shopper_id"], (a, b), tuple(row["test_skus"].split()))
+                    st.switch_page("pages/shopper.py", query_params=link.query_params())
+        st.text("Also stored in the workspace: " + "  ".join(ev.report_paths))
 
 with user_errors():
     sweeps = read_sweeps(lab.workspace.reports_dir)

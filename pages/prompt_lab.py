@@ -7,6 +7,8 @@ from core.describe.prompts import diff_versions
 from core.models import FACETS
 from core.services.ab import (
     STRATEGIES,
+    ABResult,
+    ABRun,
     ProviderChoice,
     SideSpec,
     compare,
@@ -19,14 +21,16 @@ from core.services.ab import (
     run_ab,
     sample_items,
 )
+from core.services.ab_report import results_csv, results_markdown
+from core.services.prompt_versions import save_prompt
 from core.services.votes import left_side, record_vote, vote_choices, votes, win_rate
 from ui.jobs import stoppable, stopped_notice
-from ui.state import get_lab, user_errors
+from ui.state import SAVED_PROMPT, get_lab, user_errors
 from ui.text import plain, safe_frame
 from ui.widgets import thumbnail
 
 AB_KEY = "pl_ab_run"  # (ABRun, seed) of the last A/B run: results and votes survive reruns
-SAVED_KEY = "pl_saved"  # ref of a just-saved version, selected on the next run
+SAVED_KEY = "pl_saved"  # (edited, saved) refs of a just-saved version, selected everywhere on the next run
 RECALL_KEY = "pl_recall"  # (ab_id, result) of the last Recall@10 check
 
 st.title("Prompt Lab")
@@ -48,6 +52,12 @@ items = lab.store.items()
 active_ref, active_provider = refs[0], lab.active_provider()
 with user_errors():  # a promoted prompt whose files were removed falls back to the first version
     active_ref = lab.active_prompt().ref
+if (just_saved := st.session_state.pop(SAVED_KEY, None)) and just_saved[1] in versions:
+    edited, saved = just_saved  # what the reviewer does next is diff it, then A/B it: B and Diff's To default to it
+    st.session_state.update({"pl_edit_ref": saved, "pl_diff_from": edited, "pl_diff_to": saved,
+                             "pl_ab_B_prompt": saved})
+
+
 def promotion_form(prompt_ref: str, provider: str, model: str, key: str, connection: str = "") -> None:
     """A run becomes active only once it covers the catalogue: show what that takes, then do it with progress."""
     with user_errors():
@@ -61,6 +71,62 @@ def promotion_form(prompt_ref: str, provider: str, model: str, key: str, connect
                                progress=lambda d, t, _label: bar.progress(d / max(t, 1), text=f"{d}/{t} described"))
             st.success(plain(f"{promoted.ref} via {plan.provider}/{plan.model} is now active for the whole "
                              "catalogue."))
+
+
+@st.fragment
+def review(run: ABRun, order_seed: int, result: ABResult) -> None:
+    """Both sides per item, blind votes, B's win rate and the downloads that carry the votes: a vote reruns only
+    this part (a whole-page rerun took about 3.5 s per vote)."""
+    comparison = run.ab_id
+
+    def vote(sku: str, choice: str, left: str) -> None:
+        with user_errors():
+            record_vote(lab, run.side_a.run, run.side_b.run, sku, choice, left)
+
+    with user_errors():
+        rate = win_rate(votes(lab, comparison)["winner"])
+        win_col, csv_col, md_col = st.columns([2, 1, 1])
+        win_col.metric("B win rate (non-tie votes)", "—" if rate.rate_b is None else f"{rate.rate_b:.0%}")
+        win_col.caption("no decisive votes yet" if rate.rate_b is None else
+                        f"95% CI {rate.ci_low:.0%}–{rate.ci_high:.0%} (Wilson) · {rate.wins_b:d} B / "
+                        f"{rate.wins_a:d} A · {rate.ties:d} ties")
+        csv_col.download_button("Download results (CSV)", results_csv(lab, result), file_name="ab-results.csv",
+                                mime="text/csv", on_click="ignore", key="pl_ab_download_csv")
+        md_col.download_button("Download results (Markdown)", results_markdown(lab, result).encode(),
+                               file_name="ab-results.md", mime="text/markdown", on_click="ignore",
+                               key="pl_ab_download_md")
+        blind = st.toggle("Blind vote mode", key="pl_blind",
+                          help="Sides are shuffled per item (stable for this seed): vote without knowing which is A.")
+        mine = vote_choices(lab, comparison) if blind else {}
+        for row in result.rows.to_dict("records"):
+            img_col, first_col, second_col = st.columns([1, 3, 3])
+            title = f"{row['sku']} · {row['title']}"
+            if img := thumbnail(lab, row["image_sha256"]):
+                img_col.image(img, caption=plain(title), width="stretch")
+            else:
+                img_col.text(title)
+            left = left_side(order_seed, comparison, row["sku"])
+            order = (left, "b" if left == "a" else "a") if blind else ("a", "b")
+            headings = ("Left", "Right") if blind else ("A", "B")
+            for col, side, heading in zip((first_col, second_col), order, headings, strict=True):
+                col.caption(plain(heading))
+                if row[f"error_{side}"]:
+                    col.text(f"error: {row[f'error_{side}']}")
+                else:
+                    col.text(row[f"text_{side}"])
+                    if row[f"attributes_{side}"]:
+                        col.text(row[f"attributes_{side}"])
+            if blind:
+                tie_col, left_col, right_col = st.columns([1, 3, 3])  # aligned under image | left | right
+                for button_col, label, choice in zip((left_col, right_col, tie_col),
+                                                     ("Left better", "Right better", "Tie"),
+                                                     ("left", "right", "tie"), strict=True):
+                    button_col.button(plain(label), key=f"pl_vote_{comparison}_{row['sku']}_{choice}",
+                                      on_click=vote, args=(row["sku"], choice, left),
+                                      type="primary" if mine.get(row["sku"]) == choice else "secondary")
+            elif pd.notna(row["cosine"]):
+                img_col.caption(f"cosine A↔B {row['cosine']:.3f}")
+            st.divider()
 
 
 edit_tab, diff_tab, ab_tab, promote_tab = st.tabs(["Prompts", "Diff", "A/B test", "Promote"])
@@ -92,8 +158,8 @@ with edit_tab:
         "ref": ref, "source": entries[ref].source, "facets": ", ".join(v.facets), "max words": v.max_words,
         "variables": ", ".join(v.variables), "summary": v.summary, "created": v.created_at, "hash": v.hash,
     } for ref, v in versions.items()])), hide_index=True, width="stretch")
-    if (saved := st.session_state.pop(SAVED_KEY, None)) in versions:
-        st.session_state["pl_edit_ref"] = saved
+    if just_saved and just_saved[1] in versions:
+        saved = just_saved[1]
         st.success(f"Saved {plain(saved)} to {plain(entries[saved].path.parent)}; earlier versions are unchanged.")
     base = versions[st.selectbox("Version to edit", refs, key="pl_edit_ref")]
     context = lab.image_ref(items.iloc[0].to_dict()).context if len(items) else {}
@@ -112,9 +178,10 @@ with edit_tab:
         summary = st.text_input("Change note", base.summary, key=f"pl_summary_{base.ref}")
         if st.button("Save as new version", type="primary", key="pl_save"):
             with user_errors():
-                new = lab.prompts.save(name.strip(), template, variables=variables, facets=facets,
-                                       max_words=int(max_words), summary=summary)
-                st.session_state[SAVED_KEY] = new.ref
+                new = save_prompt(lab, name.strip(), template, variables=variables, facets=facets,
+                                  max_words=int(max_words), summary=summary)
+                st.session_state[SAVED_KEY] = (base.ref, new.ref)
+                st.session_state[SAVED_PROMPT] = new.ref
                 st.rerun()
     st.subheader("Rendered for a sample item")
     if len(items):
@@ -167,11 +234,6 @@ with ab_tab:
     if AB_KEY in st.session_state:
         run, order_seed = st.session_state[AB_KEY]
         comparison = run.ab_id
-
-        def vote(sku: str, choice: str, left: str) -> None:
-            with user_errors():
-                record_vote(lab, run.side_a.run, run.side_b.run, sku, choice, left)
-
         with user_errors():
             result = compare(lab, items[items["sku"].isin(run.skus)], run.side_a, run.side_b)
             st.subheader("Per-side metrics")
@@ -182,55 +244,19 @@ with ab_tab:
                 **{f"coverage: {f}": st.column_config.NumberColumn(format="percent", help="blank: not requested")
                    for f in result.facets},
             })
-            m1, m2, m3 = st.columns(3)
-            m1.metric("Mean cosine A↔B", "—" if result.mean_cosine is None else f"{result.mean_cosine:.3f}",
+            cosine_col, promote_col = st.columns(2)
+            cosine_col.metric("Mean cosine A↔B", "—" if result.mean_cosine is None else f"{result.mean_cosine:.3f}",
                       help="How far each item moved between A's and B's vectors (1 = unchanged).")
             if result.cosine_note:
-                m1.caption(plain(result.cosine_note))
-            rate = win_rate(votes(lab, comparison)["winner"])
-            m2.metric("B win rate (non-tie votes)", "—" if rate.rate_b is None else f"{rate.rate_b:.0%}")
-            m2.caption("no decisive votes yet" if rate.rate_b is None else
-                       f"95% CI {rate.ci_low:.0%}–{rate.ci_high:.0%} (Wilson) · {rate.wins_b:d} B / "
-                       f"{rate.wins_a:d} A · {rate.ties:d} ties")
-            with m3.popover("Promote…"):
+                cosine_col.caption(plain(result.cosine_note))
+            # Keyed, so it stays open (showing the outcome) when the run after "Run A/B" drops its status box.
+            with promote_col.popover("Promote…", key="pl_promote_popover"):
                 for label, side in (("A", run.side_a), ("B", run.side_b)):
                     promotion_form(side.prompt.ref, side.provider, side.model, f"pl_promote_{label.lower()}")
 
             if result.identical_note:
                 st.warning(plain(result.identical_note))
-            blind = st.toggle("Blind vote mode", key="pl_blind",
-                              help="Sides are shuffled per item (stable for this seed): vote without knowing "
-                                   "which is A.")
-            mine = vote_choices(lab, comparison) if blind else {}
-            for row in result.rows.to_dict("records"):
-                img_col, first_col, second_col = st.columns([1, 3, 3])
-                title = f"{row['sku']} · {row['title']}"
-                if img := thumbnail(lab, row["image_sha256"]):
-                    img_col.image(img, caption=plain(title), width="stretch")
-                else:
-                    img_col.text(title)
-                left = left_side(order_seed, comparison, row["sku"])
-                order = (left, "b" if left == "a" else "a") if blind else ("a", "b")
-                headings = ("Left", "Right") if blind else ("A", "B")
-                for col, side, heading in zip((first_col, second_col), order, headings, strict=True):
-                    col.caption(plain(heading))
-                    if row[f"error_{side}"]:
-                        col.text(f"error: {row[f'error_{side}']}")
-                    else:
-                        col.text(row[f"text_{side}"])
-                        if row[f"attributes_{side}"]:
-                            col.text(row[f"attributes_{side}"])
-                if blind:
-                    tie_col, left_col, right_col = st.columns([1, 3, 3])  # aligned under image | left | right
-                    for button_col, label, choice in zip((left_col, right_col, tie_col),
-                                                         ("Left better", "Right better", "Tie"),
-                                                         ("left", "right", "tie"), strict=True):
-                        button_col.button(label, key=f"pl_vote_{comparison}_{row['sku']}_{choice}",
-                                          on_click=vote, args=(row["sku"], choice, left),
-                                          type="primary" if mine.get(row["sku"]) == choice else "secondary")
-                elif pd.notna(row["cosine"]):
-                    img_col.caption(f"cosine A↔B {row['cosine']:.3f}")
-                st.divider()
+            review(run, order_seed, result)
 
             st.subheader("Recall@10 on held-out interactions")
             if lab.workspace.interactions_csv.exists():

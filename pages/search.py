@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.represent.recommend import MAX_QUERY_CHARS, default_representation, search
+from ui.links import item_footer
 from ui.representations import pool_notice, ranking_notes, representation_facts, with_coverage
 from ui.state import get_lab, user_errors
 from ui.text import safe_frame
@@ -33,7 +34,8 @@ with user_errors():
         if results.empty:
             st.info("This representation holds no vectors yet.")
         else:
-            thumb_grid(lab, results, caption=lambda r: f"{r['sku']} · {r['title']} · {r['score']:.3f}", limit=k)
+            thumb_grid(lab, results, caption=lambda r: f"{r['sku']} · {r['title']} · {r['score']:.3f}", limit=k,
+                       footer=item_footer)
             st.dataframe(safe_frame(results[["sku", "title", "category", "score"]]), hide_index=True, width="stretch",
                          column_config={"score": st.column_config.NumberColumn(format="%.3f")})
             ranking_notes(ranking.pool)

@@ -6,13 +6,16 @@ import streamlit as st
 from core.represent.maps import place, project
 from core.represent.recommend import default_representation
 from core.represent.shoppers import Shopper, compare_lists, persona_profile, sample_shoppers, sensitivity, simulate
+from ui.links import item_footer
 from ui.map_widgets import map_figure, show_map
 from ui.representations import pool_notice, ranking_notes, representation_facts, with_coverage
+from ui.shopper_link import ShopperLink, read_link
 from ui.state import get_lab, user_errors
 from ui.text import plain, safe_frame
 from ui.widgets import thumb_grid
 
 PICKED, PERSONA, SAMPLE = "Picked items", "Persona text", "Sample shopper"
+HELD_OUT_KEY = "shopper_held_out"  # sample shopper -> the items an evaluation held out (from its link)
 
 st.title("Shopper simulator")
 st.caption("A shopper's profile is the mean of their history items' vectors; they are recommended the nearest items "
@@ -21,18 +24,23 @@ lab = get_lab()
 
 
 def because(row: dict) -> None:
-    """The explanation under a recommendation, as plain text (attributes are model output)."""
+    """The explanation under a recommendation, as plain text (attributes are model output), and its details link."""
     if row["closest_history"]:
         st.text(f"closest to {row['closest_history']}")
     shared = "; ".join(f"{facet}: {', '.join(values)}" for facet, values in row["shared_attributes"].items())
     if shared:
         st.text(f"shared {shared}")
+    item_footer(row)
 
 
-def show_list(shopper: Shopper, k: int) -> None:
+def show_list(shopper: Shopper, k: int, held_out: list[str]) -> None:
     recs = pd.DataFrame([r.as_dict() for r in shopper.recommendations])
     st.caption(plain(shopper.representation))
     ranking_notes(shopper.recommendations.pool)
+    ranks = {r.sku: rank for rank, r in enumerate(shopper.recommendations, 1)}
+    for sku in held_out:
+        st.caption(plain(f"held-out {sku}: " + (f"#{ranks[sku]} of {len(ranks)}" if sku in ranks else
+                                                  f"not in the top {len(ranks)}")))
     if recs.empty:
         return
     thumb_grid(lab, recs, caption=lambda r: f"{r['sku']} · {r['score']:.3f}", columns=5, limit=k, footer=because)
@@ -47,6 +55,7 @@ def shopper_view(source: str, rep_a: str, rep_b: str | None, k: int, titles: dic
     """Who the shopper is and what they are shown: picking another shopper reruns only this part of the page."""
     with user_errors():
         history: list[str] = []
+        held_out: list[str] = []
         persona = ""
         if source == PICKED:
             history = st.multiselect("History items (oldest first)", list(titles), key="shopper_history",
@@ -62,12 +71,18 @@ def shopper_view(source: str, rep_a: str, rep_b: str | None, k: int, titles: dic
             shopper_id = st.selectbox("Sample shopper", list(shoppers), key="shopper_sample",
                                       format_func=lambda s: f"{s} ({len(shoppers[s])} interactions)")
             history = shoppers[shopper_id]
+            held_out = [s for s in st.session_state.get(HELD_OUT_KEY, {}).get(shopper_id, []) if s in history]
+        if held_out:
+            history = [s for s in history if s not in held_out]
+            st.info(plain(f"Held out by the evaluation: {', '.join(held_out)}. The history leaves them out, as the "
+                          "evaluation did, so each list below says where it ranks."))
+            thumb_grid(lab, items[items["sku"].isin(held_out)], columns=8, footer=item_footer)
         if history:
             show_history(source, history, titles, items)
         if not history and not persona.strip():
             st.caption("Pick history items, write a persona, or load a sample shopper to see recommendations.")
             return
-        recommendations(history, persona, rep_a, rep_b, k, titles)
+        recommendations(history, persona, rep_a, rep_b, k, titles, held_out)
 
 
 def show_history(source: str, history: list[str], titles: dict[str, str], items: pd.DataFrame) -> None:
@@ -77,11 +92,11 @@ def show_history(source: str, history: list[str], titles: dict[str, str], items:
     if box.open:
         with box:
             picked = items.set_index("sku").reindex([s for s in dict.fromkeys(history) if s in titles]).reset_index()
-            thumb_grid(lab, picked, columns=8)
+            thumb_grid(lab, picked, columns=8, footer=item_footer)
 
 
 def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | None, k: int,
-                    titles: dict[str, str]) -> None:
+                    titles: dict[str, str], held_out: list[str]) -> None:
     """The top-k (beside a second representation's, if chosen), and the optional sensitivity table and map."""
     def build(representation: str) -> Shopper:
         if persona.strip():
@@ -91,18 +106,18 @@ def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | N
     shopper = build(rep_a)
     st.subheader("Recommendations")
     if rep_b is None:
-        show_list(shopper, k)
+        show_list(shopper, k, held_out)
     else:
         other = build(rep_b)
         overlap = compare_lists(shopper.recommendations, other.recommendations)
         c1, c2 = st.columns(2)
-        c1.metric(f"Overlap@{overlap.k}", f"{overlap.count} / {overlap.k}")
+        c1.metric(f"Overlap@{overlap.k:d}", f"{overlap.count} / {overlap.k}")
         c2.metric("Jaccard", f"{overlap.jaccard:.2f}")
         col_a, col_b = st.columns(2)
         with col_a:
-            show_list(shopper, k)
+            show_list(shopper, k, held_out)
         with col_b:
-            show_list(other, k)
+            show_list(other, k, held_out)
 
     if len(set(history)) >= 2 and st.toggle("Remove one history item", key="shopper_sensitivity",
                                             help="Drop each history item in turn: how much of the list survives?"):
@@ -123,6 +138,20 @@ def recommendations(history: list[str], persona: str, rep_a: str, rep_b: str | N
         show_map(fig, "shopper_map")
 
 
+def open_link(link: ShopperLink, representations: list[str]) -> None:
+    """Select the linked shopper and the compared representations, and hold out the evaluation's test items; say
+    which compared methods are baselines with no vectors to show."""
+    st.session_state.update({"shopper_source": SAMPLE, "shopper_sample": link.shopper,
+                             HELD_OUT_KEY: {link.shopper: list(link.held_out)}})
+    shown = [m for m in link.representations if m in representations]
+    st.session_state["shopper_rep_b"] = shown[1] if len(shown) > 1 else None
+    if shown:
+        st.session_state["shopper_rep"] = shown[0]
+    if skipped := [m for m in link.representations if m not in representations]:
+        st.caption(plain(f"Compared in the evaluation but not shown here (a baseline or fusion, not a stored "
+                         f"representation): {', '.join(skipped)}"))
+
+
 with user_errors():
     reps = representation_facts(lab)
     reps = reps[reps["count"] > 0]
@@ -132,9 +161,9 @@ with user_errors():
         st.stop()
     titles = dict(zip(items["sku"], items["title"], strict=True))
 
-    if (sent := st.session_state.pop("shopper_id", None)) is not None:  # "open in simulator" from Evaluation
-        st.session_state["shopper_source"] = SAMPLE
-        st.session_state["shopper_sample"] = sent
+    if (link := read_link(st.query_params)) is not None:  # "Open in Shopper Simulator" from Evaluation
+        st.query_params.clear()  # applied once: the reviewer's own choices win from here on
+        open_link(link, reps["name"].tolist())
     source = st.radio("Build the shopper from", [PICKED, PERSONA, SAMPLE], horizontal=True, key="shopper_source")
     text_only = source == PERSONA  # a persona is text: it cannot be compared with image features
     names = reps.loc[reps["kind"] != "visual", "name"].tolist() if text_only else reps["name"].tolist()

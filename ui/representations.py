@@ -61,7 +61,7 @@ def sync_form(lab: Lab, key: str, plan: SyncPlan | None = None, label: str = "Sy
     needs_consent = plan.hosted and bool(plan.to_describe)
     consent = needs_consent and st.checkbox(plain(f"Send {len(plan.to_describe):,} item(s) to {plan.provider} (a "
                                                   "hosted, possibly paid, provider)"), key=f"{key}_consent")
-    if st.button(label, key=key, disabled=needs_consent and not consent):
+    if st.button(plain(label), key=key, disabled=needs_consent and not consent):
         bar = st.progress(0.0, text="syncing")
         report = sync(lab, allow_hosted=consent,
                       progress=lambda done, total, _: bar.progress(done / max(total, 1), text=f"{done}/{total}"))

@@ -20,6 +20,7 @@ from ui.text import plain
 
 LAB_KEY = "lab"  # a Lab placed in session_state (e.g. by AppTest) overrides the workspace
 REPAIR_SEEN = "repair_seen"  # the workspaces whose repair report this session has shown
+SAVED_PROMPT = "saved_prompt"  # the prompt version this session saved last: the default wherever one is picked next
 
 
 @st.cache_resource(show_spinner="Opening workspace…")

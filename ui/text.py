@@ -4,18 +4,15 @@ links or images that make the browser fetch a URL."""
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
+from core.markdown_escape import escape_markdown
 from core.services.export import formula_safe
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
 def plain(value: object) -> str:
     """Text for any Markdown-rendering element (captions, st.info/warning/error, labels, image captions)."""
-    return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", "  \n")
+    return escape_markdown(value).replace("\n", "  \n")
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from core.access.audit import AUDIT_TABLE, Action
+from core.access.audit import record as audit_record
+from core.access.roles import require
 from core.catalog.journal import JOURNAL_TABLE, Change, UndoReport, listing, record, removal, row_digests, undo
 from core.catalog.store import Store, key_column, sql_str
 from core.errors import VitrineError
@@ -24,6 +27,9 @@ def restore_version(store: Store, table: str, version: int) -> int:
     the restore replaces are journaled so `vitrine undo` brings them back)."""
     if table == JOURNAL_TABLE:
         raise VitrineError(f"{JOURNAL_TABLE} is the undo journal itself; use `vitrine undo` instead")
+    if table == AUDIT_TABLE:
+        raise VitrineError(f"{AUDIT_TABLE} is the append-only audit log: it is never rolled back")
+    require(store, Action.RESTORE)
     known = {h["version"] for h in table_history(store, table)}
     if version not in known:
         raise VitrineError(f"table {table!r} has no version {version}; versions: {min(known)}..{max(known)}")
@@ -38,6 +44,7 @@ def restore_version(store: Store, table: str, version: int) -> int:
     record(store, "restore", f"restored {table} to version {version}",
            f"the rows of {table} as they were before the restore", [_difference(current, target, table)])
     t.restore(version)
+    audit_record(store, Action.RESTORE, detail=f"restored {table} to version {version} (now version {t.version})")
     return t.version
 
 
@@ -55,6 +62,7 @@ def delete_items(store: Store, skus: list[str]) -> int:
     """Delete items and their vectors, journaling exactly the removed rows first so undo can bring them back."""
     if not skus:
         return 0
+    require(store, Action.DELETE)
     cond = "sku IN (" + ",".join(sql_str(s) for s in skus) + ")"
     changes = [removal(name, rows) for name in store.item_tables()
                if (rows := store.rows(name, cond)) is not None and rows.num_rows]
@@ -65,7 +73,9 @@ def delete_items(store: Store, skus: list[str]) -> int:
     record(store, "delete", f"deleted {len(gone)} item(s): {listing(gone)}",
            f"{len(gone)} item(s) ({listing(gone)}) and their {sum(c.before.num_rows for c in vectors)} vector(s) "
            f"in {len(vectors)} representation(s)", changes)
-    return store.delete_items(skus)
+    deleted = store.delete_items(skus)
+    audit_record(store, Action.DELETE, skus=gone, detail=f"deleted {deleted} item(s): {listing(gone)}")
+    return deleted
 
 
 def undo_last_delete(store: Store) -> UndoReport:

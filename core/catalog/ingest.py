@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog.images import (
     IMAGE_SUFFIXES,
     MAX_FILE_BYTES,
@@ -265,6 +267,7 @@ def _and(items: list[str]) -> str:
 def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes | None = None,
            *, uploads: list[tuple[str, bytes]] | None = None) -> IngestReport:
     """Validate, store and index images; the batch continues past bad files and nothing is half-written."""
+    require(store, Action.INGEST)
     meta = read_metadata(metadata) if metadata is not None else None
     report = IngestReport()
     existing = store.items()
@@ -280,6 +283,8 @@ def ingest(store: Store, images: ImageStore, paths: list[Path], metadata: bytes 
             rows.append(verdict.row)
     store.upsert_items(rows)
     store.optimize_if_fragmented()  # one fragment per upload adds up over a catalogue's life
+    if rows:
+        record(store, Action.INGEST, skus=[r["sku"] for r in rows], detail=report.summary())
     return report
 
 

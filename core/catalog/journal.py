@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, fields
 
 import pyarrow as pa
 
+from core.access.audit import Action
+from core.access.audit import record as audit_record
+from core.access.roles import require
 from core.catalog.store import Store, conform, key_column, now_iso, sql_str
 from core.errors import VitrineError
 
@@ -126,6 +129,7 @@ def last_entry(store: Store, action: str | None = None) -> Entry | None:
 
 def undo(store: Store, action: str | None = None) -> UndoReport:
     """Put back the rows the last action (of one kind, if given) removed or replaced, where nothing changed since."""
+    require(store, Action.UNDO)
     entry = last_entry(store, action)
     if entry is None:
         kind = f"no {action} has" if action else "no destructive action has"
@@ -139,6 +143,7 @@ def undo(store: Store, action: str | None = None) -> UndoReport:
         _undo_change(store, change, report, names.get(change.table, change.table))
     store.upsert_rows(JOURNAL_TABLE, JOURNAL_SCHEMA, [{**row, "undone_at": now_iso()} for row in changes.to_pylist()],
                       "row_id")
+    audit_record(store, Action.UNDO, skus=report.restored.get("items", []), detail="; ".join(report.lines()))
     return report
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.config import settings
 from core.errors import VitrineError
 from core.models import Attributes, Description
 
@@ -101,7 +102,7 @@ class Store:
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
-        self.db = lancedb.connect(uri)
+        self.db = lancedb.connect(uri, storage_options=settings().storage_options)
 
     # --- generic helpers -------------------------------------------------------------------
     def open_table(self, name: str) -> lancedb.table.Table | None:

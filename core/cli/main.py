@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import __version__
+from core.access.actor import acting_as, os_user
+from core.cli.access import add_access_commands, cli_actor
 from core.cli.app import add_app_command
 from core.cli.arguments import int_in
 from core.cli.connection import add_connection_command
+from core.cli.engine import add_engine_argument, engine_of
 from core.cli.evaluate import add_evaluate_command
 from core.cli.export import add_export_command
+from core.cli.frontier import add_frontier_command
 from core.cli.maintenance import add_maintenance_commands
+from core.cli.map import add_map_command
+from core.cli.map_diff import add_map_diff_command
 from core.cli.output import print_table, progress_bar
 from core.cli.prompt import add_prompt_command
 from core.cli.qa import add_qa_command
@@ -78,6 +84,8 @@ def cmd_ingest(lab: Lab, args: argparse.Namespace) -> None:
 def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
     prompt = lab.prompts.get(args.prompt) if args.prompt else lab.active_prompt()
     connection = _connection(lab, args)
+    if args.batch and args.engine != "local":
+        raise VitrineError("--batch hands the work to the provider's Batch API: drop --engine")
     if args.batch:
         from core.cli.batch import run_batch_describe
 
@@ -86,7 +94,7 @@ def cmd_describe(lab: Lab, args: argparse.Namespace) -> None:
         return
     update, close = progress_bar(f"{prompt.ref} via {connection.label()}")
     report = run_prompt(lab, prompt, connection=connection, api_key=args.api_key, concurrency=args.concurrency,
-                        limit=args.limit, retry_failed=args.retry_failed, progress=update)
+                        limit=args.limit, retry_failed=args.retry_failed, progress=update, engine=engine_of(args))
     close()
     for sha, error in report.errors[:20]:
         print(f"failed {sha[:12]}: {error}", file=sys.stderr)
@@ -125,7 +133,7 @@ def cmd_sync(lab: Lab, args: argparse.Namespace) -> None:
     print(f"plan: {plan_sync(lab).estimate()}")
     update, close = progress_bar("sync")
     try:
-        report = sync(lab, allow_hosted=args.yes, progress=update)
+        report = sync(lab, allow_hosted=args.yes, progress=update, engine=engine_of(args))
     finally:
         close()
     for line in report.lines():
@@ -217,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vitrine {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", help="workspace folder (default: $VITRINE_WORKSPACE or ./workspace)")
+    common.add_argument("--user", help="who the audit log names for this command (default: the OS user)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample", parents=[common], help="build the full sample workspace from sample_catalog/")
@@ -242,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", action="store_true",
                    help="use the provider's Batch API (about half price; resumable: rerun to collect results)")
     p.add_argument("--no-wait", action="store_true", help="with --batch: submit and return without polling")
+    add_engine_argument(p)
     p.set_defaults(fn=cmd_describe)
 
     p = sub.add_parser("representations", parents=[common],
@@ -252,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", parents=[common], help="bring title, visual and the active description run to "
                                                        "full, fresh coverage (estimate first)")
     p.add_argument("--yes", action="store_true", help="allow calls to a hosted (possibly paid) provider")
+    add_engine_argument(p)
     p.set_defaults(fn=cmd_sync)
 
     p = sub.add_parser("show", parents=[common], help="one item: each representation's freshness and description")
@@ -289,10 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_command(sub, common)
     add_maintenance_commands(sub, common)
     add_export_command(sub, common)
+    add_map_command(sub, common)
     add_qa_command(sub, common)
+    add_map_diff_command(sub, common)
+    add_frontier_command(sub, common)
     add_prompt_command(sub, common)
     add_connection_command(sub, common)
     add_app_command(sub)
+    add_access_commands(sub, common)
     for name in READ_COMMANDS:
         sub.choices[name].set_defaults(reads=True)
     return parser
@@ -301,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = args.fn(_lab(args) if getattr(args, "needs_lab", True) else None, args)
+        with acting_as(cli_actor(getattr(args, "user", None)) or os_user()):
+            code = args.fn(_lab(args) if getattr(args, "needs_lab", True) else None, args)
     except (VitrineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from core.cli.output import print_table
 from core.describe.prompts import DEFAULT_MAX_WORDS, PromptError, PromptVersion
 from core.lab import Lab
 from core.models import FACETS
+from core.services.prompt_versions import save_prompt
 
 LIST_COLUMNS = ["ref", "source", "facets", "max_words", "note", "path"]
 
@@ -40,8 +41,8 @@ def _base(lab: Lab, name: str) -> PromptVersion | None:
 def cmd_prompt_save(lab: Lab, args: argparse.Namespace) -> None:
     template = _read_template(Path(args.template))
     base = _base(lab, args.name)
-    saved = lab.prompts.save(
-        args.name, template,
+    saved = save_prompt(
+        lab, args.name, template,
         variables=args.variables if args.variables is not None else (base.variables if base else []),
         facets=args.facets if args.facets is not None else (base.facets if base else list(FACETS)),
         max_words=args.max_words if args.max_words is not None else (base.max_words if base else DEFAULT_MAX_WORDS),

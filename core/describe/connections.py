@@ -14,6 +14,8 @@ import re
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog.store import Store, now_iso, sql_str
 from core.describe.base import Describer
 from core.describe.endpoints import Where, check_base_url, where
@@ -149,6 +151,7 @@ def get_connection(store: Store, name: str) -> Connection:
 
 def add_connection(store: Store, connection: Connection) -> Connection:
     """Store a new named connection; an existing name is refused (remove it first), so nothing is overwritten."""
+    require(store, Action.CONNECTION)
     if not connection.name:
         raise ConfigError("give the connection a name")
     if not connection.model.strip():
@@ -162,13 +165,16 @@ def add_connection(store: Store, connection: Connection) -> Connection:
         raise ConfigError(f"a connection named {connection.name!r} already exists; remove it first "
                           f"(`vitrine connection remove {connection.name}`) or pick another name")
     store.upsert_rows(TABLE, SCHEMA, [_row(connection, now_iso())], "name")
+    record(store, Action.CONNECTION, detail=f"added connection {connection.label()}")
     return connection
 
 
 def remove_connection(store: Store, name: str) -> Connection:
     """Forget a named connection; runs made through it keep their own record, so they still go where they went."""
+    require(store, Action.CONNECTION)
     connection = get_connection(store, name)
     store.delete_rows(TABLE, f"name = {sql_str(name)}")
+    record(store, Action.CONNECTION, detail=f"removed connection {connection.label()}")
     return connection
 
 

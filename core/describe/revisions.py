@@ -18,6 +18,7 @@ REVIEW_SCHEMA = pa.schema([
     ("reviewed_at", pa.string()),
     ("revision", pa.string()),  # a fresh token per save: a save names the one it edited (optimistic concurrency)
     ("reviewer", pa.string()),  # who saved it, as they named themselves ('' = unnamed)
+    ("edited_attributes", pa.string()),  # the human revision of the facets, Attributes JSON ('' = none); added later
 ])
 
 
@@ -29,3 +30,9 @@ def human_revisions(store: Store) -> dict[str, str]:
     """Description key -> human-edited text; embedding syncs must prefer these over the model text."""
     edited = reviews(store, "edited_text != ''")
     return dict(zip(edited["key"], edited["edited_text"], strict=True))
+
+
+def human_facets(store: Store) -> dict[str, str]:
+    """Description key -> human-edited facets (Attributes JSON); exports and QA prefer these over the model's."""
+    edited = reviews(store, "edited_attributes != ''")
+    return dict(zip(edited["key"], edited["edited_attributes"], strict=True))

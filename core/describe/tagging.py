@@ -22,6 +22,7 @@ from PIL import Image
 from core.config import DATA_DIR
 
 USAGES: tuple[str, ...] = ("Casual", "Sports", "Formal", "Ethnic", "Party", "Home")
+UNKNOWN = "unknown"
 MIN_TYPE_MASS = 0.05  # below this much softmax mass on a whole category, the image shows no known product
 ANALYSIS_SIDE = 96  # colour and pattern need no more pixels than this on the longer side
 BACKGROUND_DELTA_E = 5.0  # CIE76 distance to the backdrop colour: JPEG-noise level; more eats white products
@@ -31,6 +32,10 @@ CENTRE_SIGMA = 0.3  # width of the centre weighting, as a fraction of each image
 PATTERN_WINDOW = 0.5  # central share of each side in which the pattern cue looks
 EDGE_STEP = 8.0  # L* change between neighbouring pixels that counts as an edge
 PATTERN_EDGE_SHARE = 0.25  # share of edge pixels above which a surface reads as patterned
+USAGE_MIN_SHARE = 0.6  # a usage is said only when it holds this share of the usage score; else 'unknown'
+SHAPE_RATIO = 1.3  # bounding-box height / width beyond which an outline reads as tall (or, inverted, wide)
+EVIDENCE_CLASSES = 3  # classifier classes a description may cite as what the image resembles
+EVIDENCE_MIN_PROB = 0.1  # a class cited as evidence holds at least this probability
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,10 @@ class Tags:
     type_source: str  # "image", "title" or "none"
     colours: tuple[NamedColour, ...]
     pattern: str
-    usage: str
+    usage: str  # one of USAGES, or UNKNOWN when the evidence does not settle it
+    evidence: tuple[tuple[str, float], ...] = ()  # the classifier's top ImageNet classes and probabilities
+    shape: str = ""  # the foreground's outline ('tall', 'wide', 'square'); '' when there is no backdrop
+    known_category: str | None = None  # from the item's category or title, when no type could be read
 
     @property
     def product_type(self) -> str:
@@ -73,7 +81,7 @@ class Tags:
 
     @property
     def category(self) -> str:
-        return self.product.category if self.product else "unknown"
+        return self.product.category if self.product else (self.known_category or "unknown")
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Palette:
     lean: Mapping[str, Mapping[str, float]]
 
 
+@cache  # read-only tables: parsing them per image (title_head) made tagging ~30x slower than its CNN
 def _load_yaml(name: str) -> dict:
     return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
 
@@ -154,15 +163,39 @@ def type_scores(probs: np.ndarray) -> list[tuple[str, float]]:
     return sorted(zip(types, mass.tolist(), strict=True), key=lambda tm: -tm[1])
 
 
-def type_from_title(title: str | None) -> ProductType | None:
-    """The type named last (head nouns come last: 'Oxford Shirt'); on a tie the longer keyword ('t-shirt')."""
+@cache
+def held_types(category: str) -> frozenset[str]:
+    """Tagger types an item filed under `category` may be: its own, plus those category_holds adds."""
+    raw = _load_yaml("imagenet_product_types.yaml").get("category_holds", {}).get(category, [])
+    categories = {category, *(e for e in raw if e not in product_types())}
+    return frozenset({n for n, t in product_types().items() if t.category in categories}
+                     | {e for e in raw if e in product_types()})
+
+
+@dataclass(frozen=True)
+class TitleHead:
+    """What a title's head noun names: a type, or only a category ('Puma Basket Shoe' names shoes)."""
+
+    category: str
+    product: ProductType | None
+    weak: bool  # a word with an everyday sense ('basket', 'tie'): it yields to a category hint
+
+
+def title_head(title: str | None) -> TitleHead | None:
+    """The noun named last (head nouns come last: 'Oxford Shirt'); on a tie the longer keyword ('t-shirt')."""
     text = (title or "").lower()
-    best: tuple[int, int, ProductType] | None = None
-    for product in product_types().values():
-        for kw in (kw for kw in product.keywords if kw in text):  # the substring test skips most regexes
-            for match in re.finditer(rf"\b{re.escape(kw)}\b", text):
-                if best is None or (match.end(), len(kw)) > best[:2]:
-                    best = (match.end(), len(kw), product)
+    raw = _load_yaml("imagenet_product_types.yaml")
+    weak = set(raw.get("weak_keywords", ()))
+    candidates: list[tuple[str, str, ProductType | None]] = [
+        (kw, p.category, p) for p in product_types().values() for kw in p.keywords]
+    candidates += [(kw, c, None) for c, nouns in raw.get("category_nouns", {}).items() for kw in nouns]
+    best: tuple[int, int, TitleHead] | None = None
+    for kw, category, product in candidates:
+        if kw not in text:  # the substring test skips most regexes
+            continue
+        for match in re.finditer(rf"\b{re.escape(kw)}\b", text):
+            if best is None or (match.end(), len(kw)) > best[:2]:
+                best = (match.end(), len(kw), TitleHead(category, product, kw in weak))
     return best[2] if best else None
 
 
@@ -172,28 +205,33 @@ class TypeGuess:
     score: float
     source: str  # "image", "title" or "none"
     posterior: Mapping[str, float]  # type name -> probability within the chosen category (sums to 1)
+    category: str | None = None  # known from a hint or title even when no type is
 
 
 def guess_type(probs: np.ndarray, context: Mapping[str, str] | None = None) -> TypeGuess:
-    """A title keyword (within the context's category, if any) wins; else the likeliest category, then its type."""
+    """A title's head noun wins, even over a conflicting category hint (unless the word is weak); else the
+    likeliest category among those the hint or title allows, then its type."""
     context = context or {}
-    known_category = resolve_category(context.get("category"))
-    titled = type_from_title(context.get("title"))
-    if titled and known_category in (None, titled.category):  # 'Basket' in a shoe's name is no basket
-        return TypeGuess(titled, 1.0, "title", {titled.name: 1.0})
-    ranked = type_scores(probs)
+    hint = resolve_category(context.get("category"))
+    head = title_head(context.get("title"))
+    allowed = held_types(hint) if hint else None
+    if head and not (head.weak and allowed is not None and (head.product is None or head.product.name not in allowed)):
+        if head.product:
+            return TypeGuess(head.product, 1.0, "title", {head.product.name: 1.0}, head.product.category)
+        hint, allowed = head.category, held_types(head.category)
+    ranked = [(t, m) for t, m in type_scores(probs) if allowed is None or t in allowed]
     mass: dict[str, float] = {}
     for name, m in ranked:
         category = product_types()[name].category
         mass[category] = mass.get(category, 0.0) + m
     # Category first (shoe mass split over clog, Loafer and sandal still beats one hair-slide class), then type.
-    category = known_category or max(mass, key=mass.__getitem__)
-    total = mass.get(category, 0.0)
-    if total < MIN_TYPE_MASS and not known_category:  # a known category is a fact: its best type still stands
-        return TypeGuess(None, round(total, 4), "none", {})
+    category = max(mass, key=mass.__getitem__)
+    total = mass[category]
+    if total < MIN_TYPE_MASS:  # nothing the image shows is a known product: say only what the hint says
+        return TypeGuess(None, round(total, 4), "none", {}, hint)
     within = [(t, m) for t, m in ranked if product_types()[t].category == category]
     return TypeGuess(product_types()[within[0][0]], round(within[0][1], 4), "image",
-                     {t: m / total for t, m in within if m > 0})
+                     {t: m / total for t, m in within if m > 0}, category)
 
 
 # --- colour ---------------------------------------------------------------------------------------
@@ -369,7 +407,8 @@ def pattern_cue(rgb: np.ndarray, mask: np.ndarray, *, lab: np.ndarray | None = N
 # --- usage and the whole tag set ------------------------------------------------------------------
 
 def guess_usage(posterior: Mapping[str, float], colours: list[NamedColour], pattern: str) -> str:
-    """Usage prior averaged over the type posterior (not just the top type), nudged by colour leans."""
+    """Usage prior averaged over the type posterior (not just the top type), nudged by colour leans;
+    UNKNOWN unless one usage holds USAGE_MIN_SHARE of the score (a guess would read as a fact)."""
     score = dict.fromkeys(USAGES, 0.0)
     for name, p in posterior.items():
         prior = product_types()[name].usage
@@ -377,7 +416,7 @@ def guess_usage(posterior: Mapping[str, float], colours: list[NamedColour], patt
         for usage, weight in prior.items():
             score[usage] += p * weight / total
     if not any(score.values()):
-        return "Casual"
+        return UNKNOWN
     lean = palette().lean
     for colour in colours:
         for usage, weight in lean[colour.name].items():
@@ -385,7 +424,26 @@ def guess_usage(posterior: Mapping[str, float], colours: list[NamedColour], patt
                 score[usage] += weight * colour.share
     if pattern != "solid" and score["Casual"] > 0:
         score["Casual"] += 0.1
-    return max(USAGES, key=lambda u: score[u])
+    best = max(USAGES, key=lambda u: score[u])
+    return best if score[best] >= USAGE_MIN_SHARE * sum(score.values()) else UNKNOWN
+
+
+def shape_cue(mask: np.ndarray) -> str:
+    """'tall', 'wide' or 'square' from the foreground's bounding box; '' when there is no backdrop to cut it out."""
+    if mask.all():
+        return ""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    ratio = (rows[-1] - rows[0] + 1) / (cols[-1] - cols[0] + 1)
+    return "tall" if ratio > SHAPE_RATIO else "wide" if ratio < 1 / SHAPE_RATIO else "square"
+
+
+def top_classes(probs: np.ndarray) -> tuple[tuple[str, float], ...]:
+    """The classifier's strongest product classes (at most EVIDENCE_CLASSES, each above EVIDENCE_MIN_PROB);
+    classes no type maps ('dumbbell' on a worn t-shirt) are no evidence a merchandiser could use."""
+    p = np.asarray(probs, np.float64)
+    names, product_class = imagenet_classes(), np.asarray(_type_matrix()[1].any(axis=0))
+    best = [i for i in np.argsort(-p, kind="stable") if p[i] >= EVIDENCE_MIN_PROB and product_class[i]]
+    return tuple((names[i], round(float(p[i]), 4)) for i in best[:EVIDENCE_CLASSES])
 
 
 @dataclass(frozen=True)
@@ -394,21 +452,23 @@ class Appearance:
 
     colours: tuple[NamedColour, ...]
     pattern: str
+    shape: str = ""
 
 
 def appearance(image: Image.Image) -> Appearance:
-    """Named colours and pattern cue of one image's foreground."""
+    """Named colours, pattern cue and outline of one image's foreground."""
     rgb = analysis_pixels(image)
     lab = srgb_to_lab(rgb)
     mask = foreground_mask(lab)
-    return Appearance(tuple(dominant_colours(rgb, mask, lab=lab)), pattern_cue(rgb, mask, lab=lab))
+    return Appearance(tuple(dominant_colours(rgb, mask, lab=lab)), pattern_cue(rgb, mask, lab=lab), shape_cue(mask))
 
 
 def tag_from(look: Appearance, probs: np.ndarray, context: Mapping[str, str] | None = None) -> Tags:
     """All tags from an image's appearance, its ImageNet probabilities (core.nets.vision) and optional item context."""
     guess = guess_type(probs, context)
-    usage = guess_usage(guess.posterior, list(look.colours), look.pattern)
-    return Tags(guess.product, guess.score, guess.source, look.colours, look.pattern, usage)
+    usage = guess_usage(guess.posterior, list(look.colours), look.pattern) if guess.product else UNKNOWN
+    return Tags(guess.product, guess.score, guess.source, look.colours, look.pattern, usage,
+                top_classes(probs), look.shape, guess.category)
 
 
 def tag(image: Image.Image, probs: np.ndarray, context: Mapping[str, str] | None = None) -> Tags:

@@ -1,4 +1,5 @@
-"""Markdown + JSON evaluation reports, written into the workspace's reports/ folder."""
+"""Markdown + JSON evaluation reports (and the per-shopper CSV), written into the workspace's reports/ folder and
+handed to the browser as downloads."""
 
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ from core.evaluation.splits import SPLIT_HELP
 from core.lab import Lab
 from core.markdown_sections import splice_section
 from core.models import Progress
+from core.services.export import formula_safe_csv
 
 
-def _md_table(rows: list[dict], columns: list[str]) -> list[str]:
-    """A Markdown table; cells are escaped so names with '|' cannot break the layout."""
+def markdown_table(rows: list[dict], columns: list[str]) -> list[str]:
+    """A Markdown table; cells are escaped so names with '|' cannot break the layout, and a missing number is
+    blank rather than 'None' or 'nan'."""
     def cell(v: object) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return ""
         return str(v).replace("|", "\\|").replace("\n", " ")
     return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
             *("| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows)]
@@ -36,9 +41,9 @@ def results_tables(ev: Evaluation) -> list[str]:
         metrics = [m for m in ev.metrics if m.endswith(f"@{k}")]
         table = ev.table(metrics).rename(columns={m: metric_label(m) for m in metrics})
         lines += [f"**K = {k}** (mean [95% bootstrap CI] n=shoppers; coverage is catalogue-level, no interval)", "",
-                  *_md_table(table.to_dict("records"), list(table.columns)), ""]
+                  *markdown_table(table.to_dict("records"), list(table.columns)), ""]
     table = ev.table(["mrr"]).rename(columns={"mrr": "MRR (full ranking)"})
-    lines += _md_table(table.to_dict("records"), list(table.columns))
+    lines += markdown_table(table.to_dict("records"), list(table.columns))
     return lines
 
 
@@ -95,18 +100,35 @@ def to_markdown(ev: Evaluation) -> str:
     return "\n".join(lines) + "\n"
 
 
+def to_json(ev: Evaluation) -> str:
+    """The whole result plus the family the Markdown states, so the two files never disagree."""
+    data = ev.to_dict() | {"comparisons": [p.as_dict() for p in report_comparisons(ev)]}
+    return json.dumps(data, indent=1, default=float)
+
+
+def per_shopper_csv(ev: Evaluation) -> bytes:
+    """Every shopper's score under every method, the rows behind each mean and interval, safe to open in a
+    spreadsheet (shopper ids and SKUs come from an uploaded log)."""
+    return formula_safe_csv(ev.per_user)
+
+
+def report_stem(ev: Evaluation) -> str:
+    """evaluation-<time>-<split>-seed<N>: the run's own time, so a download and the stored report share a name."""
+    created = datetime.fromisoformat(ev.config["created_at"])
+    return f"evaluation-{created:%Y%m%d-%H%M%S}-{ev.config['split']}-seed{ev.seed}"
+
+
 def write_report(ev: Evaluation, folder: Path) -> list[Path]:
     """evaluation-<time>-<split>-seed<N>.md/.json; never overwrites an earlier report."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"evaluation-{datetime.now(UTC):%Y%m%d-%H%M%S}-{ev.config['split']}-seed{ev.seed}"
+    stem = report_stem(ev)
     for attempt in range(1000):
         base = folder / (stem if attempt == 0 else f"{stem}-{attempt}")
         md, js = base.with_suffix(".md"), base.with_suffix(".json")
         if not md.exists() and not js.exists():
             break
     md.write_text(to_markdown(ev), encoding="utf-8")
-    data = ev.to_dict() | {"comparisons": [p.as_dict() for p in report_comparisons(ev)]}
-    js.write_text(json.dumps(data, indent=1, default=float), encoding="utf-8")
+    js.write_text(to_json(ev), encoding="utf-8")
     ev.report_paths = [str(md), str(js)]
     return [md, js]
 

@@ -52,13 +52,31 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> Path:
     return target
 
 
+_thread_budget: int | None = None  # set_thread_budget: the cores this process may use when it shares a node
+
+
+def set_thread_budget(threads: int | None) -> None:
+    """Cap the threads of sessions made from now on in this process: a Ray actor shares its node's cores with its
+    sibling actors, so sizing by CPU affinity would start cores x actors threads (None: back to affinity)."""
+    global _thread_budget
+    if threads is not None and threads < 1:
+        raise ValueError(f"a thread budget is at least 1, not {threads}")
+    _thread_budget = threads
+
+
+def cpu_threads() -> int:
+    """Threads this process may run at once: its budget when it has one, else every core it may run on."""
+    return _thread_budget or len(os.sched_getaffinity(0))
+
+
 def cpu_session(path: Path, threads: int | None = None) -> onnxruntime.InferenceSession:
-    """A CPU session with full graph optimisation, one thread per available core unless told, and no spinning."""
+    """A CPU session with full graph optimisation, one thread per core this process may use unless told (within
+    its budget either way), and no spinning."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+    options.intra_op_num_threads = min(threads or cpu_threads(), cpu_threads())
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # busy-waiting starves shared cores
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 

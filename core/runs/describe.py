@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,15 +12,15 @@ import pandas as pd
 from core.describe.base import Describer
 from core.describe.identity import item_key, stamped
 from core.describe.prompts import PromptVersion
-from core.errors import ConfigError, VitrineError
+from core.engines.base import Engine
+from core.engines.local import LOCAL
+from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Description, ImageRef, Progress
 
 FLUSH_EVERY = 16  # results per write: batched appends, yet a crash loses little work
 FLUSH_SECONDS = 2.0  # ...and at least this often on a slow provider, so a stop or crash keeps nearly everything
 COMPACT_EVERY = 4096  # results between compaction checks in a long run (each flush adds a LanceDB fragment)
-BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
-BATCHES_IN_FLIGHT = 2  # in order; one batch's CNN overlaps the next one's decoding, tagging and rendering
 
 
 @dataclass
@@ -63,13 +61,15 @@ def select_items(lab: Lab, *, skus: list[str] | None = None, limit: int | None =
 
 def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describer: Describer, *,
                    concurrency: int = 4, retry_failed: bool = False, progress: Progress | None = None,
-                   stop: threading.Event | None = None) -> RunReport:
+                   stop: threading.Event | None = None, engine: Engine = LOCAL,
+                   rebuild: Callable[[], Describer] | None = None) -> RunReport:
     """Describe each distinct (image, rendered inputs) once; skip what the cache already holds; record per-item
     errors. Items sharing an image but not a title get their own descriptions; identical inputs share one.
 
     Cancelling (setting `stop`, Ctrl-C, or any exception raised through `progress`, as Streamlit raises when the
     user presses Stop or leaves the page) sends no new request, waits for the ones in flight (at most one request
-    timeout), and keeps every finished description; the exception, if any, is raised again afterwards."""
+    timeout), and keeps every finished description; the exception, if any, is raised again afterwards.
+    Another engine describes where it runs (`rebuild` makes the describer there); keys, cache and writes stay here."""
     started = time.perf_counter()
     report = RunReport(prompt.ref, describer.provider, describer.model, items=len(items))
     refs: dict[str, ImageRef] = {}
@@ -109,7 +109,7 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
         if progress and not quiet:
             progress(report.calls, len(todo), desc.image_sha256)
 
-    results = _run(describer, todo, prompt, concurrency, stop)
+    results = engine.describe(describer, rebuild or (lambda: describer), todo, prompt, concurrency, stop)
     try:
         for ref, desc in results:
             record(stamped(desc, prompt, ref.context))
@@ -123,67 +123,3 @@ def describe_items(lab: Lab, items: pd.DataFrame, prompt: PromptVersion, describ
         flush()
         report.elapsed_s = time.perf_counter() - started
     return report
-
-
-def _run(describer: Describer, todo: list[ImageRef], prompt: PromptVersion, concurrency: int,
-         stop: threading.Event) -> Iterator[tuple[ImageRef, Description]]:
-    """Yield (ref, description): describe_many providers in batches, in order, the next batch already under way;
-    others one call per item on threads, at most `concurrency` in flight, as they finish. Once `stop` is set
-    nothing new starts; what is in flight is still yielded. Ctrl-C sets it, drains, then raises."""
-    many = getattr(describer, "describe_many", None)
-    interrupted: KeyboardInterrupt | None = None
-    if many is not None:
-        batches = iter([todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)])
-        with ThreadPoolExecutor(max_workers=BATCHES_IN_FLIGHT, thread_name_prefix="vitrine-describe") as pool:
-            ahead: deque[tuple[list[ImageRef], Future]] = deque()
-
-            def refill_batches() -> None:
-                while len(ahead) < BATCHES_IN_FLIGHT and not stop.is_set() and (batch := next(batches, None)):
-                    ahead.append((batch, pool.submit(many, batch, prompt)))
-
-            refill_batches()
-            while ahead:
-                batch, future = ahead.popleft()
-                refill_batches()
-                try:
-                    described = future.result()
-                except KeyboardInterrupt as exc:
-                    stop.set()
-                    interrupted, described = exc, future.result()
-                except Exception:
-                    described = [_safe_describe(describer, ref, prompt) for ref in batch]
-                yield from zip(batch, described, strict=True)
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            queued = iter(todo)
-            running: dict[Future, ImageRef] = {}
-
-            def refill() -> None:
-                while len(running) < max(1, concurrency) and not stop.is_set() and (ref := next(queued, None)):
-                    running[pool.submit(_safe_describe, describer, ref, prompt)] = ref
-
-            refill()
-            while running:
-                try:
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt as exc:
-                    stop.set()
-                    interrupted = exc
-                    continue
-                for future in finished:
-                    yield running.pop(future), future.result()
-                refill()
-    if interrupted is not None:
-        raise interrupted
-
-
-def _safe_describe(describer: Describer, ref: ImageRef, prompt: PromptVersion) -> Description:
-    """A failure becomes a recorded error row, so one bad item never ends the run; config errors do end it."""
-    try:
-        return describer.describe(ref, prompt)
-    except ConfigError:
-        raise  # a missing key fails every item alike: stop instead of caching N identical failures
-    except Exception as exc:
-        return Description(image_sha256=ref.sha256, prompt_name=prompt.name, prompt_version=prompt.version,
-                           prompt_hash=prompt.hash, provider=describer.provider, model=describer.model,
-                           error=f"{type(exc).__name__}: {exc}")

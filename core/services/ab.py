@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog.interactions import load_interactions
 from core.describe.base import Describer
 from core.describe.connections import Connection, get_connection, remember
 from core.describe.identity import run_descriptions
 from core.describe.pricing import FREE, no_price
 from core.describe.prompts import PromptVersion
-from core.describe.registry import provider_names
+from core.describe.registry import provider_label, provider_names
 from core.describe.secrets import ENV_VARS
 from core.errors import ConfigError, VitrineError
 from core.evaluation.protocol import MIN_POOL_ITEMS, MIN_SHOPPERS, evaluate
@@ -247,18 +249,26 @@ def compare(lab: Lab, items: pd.DataFrame, run_a: Side, run_b: Side) -> ABResult
     return result
 
 
+def describer_label(lab: Lab, provider: str, model: str | None = None) -> str:
+    """How a describer names itself wherever it is offered (the simulated LVLM with its accuracy), else its
+    provider's registered label: no page guesses what a provider is."""
+    return getattr(lab.describer(provider, model=model or None), "label", provider_label(provider))
+
+
 def _identical_note(lab: Lab, result: ABResult, run_a: Side, run_b: Side) -> str:
-    """Why two sides can write the same text: the offline tagger follows a prompt's facets, their order and its
-    word budget, but not its free text, so an edit to the wording alone changes nothing it writes."""
+    """Why two sides can write the same text: a describer that is no LVLM (the offline tagger, the simulated LVLM)
+    follows a prompt's facets, their order and its word budget, but not its free text, so an edit to the wording
+    alone changes nothing it writes. The describer is named by its own label."""
     if not result.identical:
         return ""
     share = f"{result.identical} of {len(result.rows)} items have identical text on both sides"
-    taggers = [s.provider for s in (run_a, run_b) if not getattr(lab.describer(s.provider, model=s.model or None),
-                                                                      "is_lvlm", True)]
-    if taggers:
-        return (f"{share}: the offline tagger (not an LVLM) honours a prompt's facets, their order and its word "
-                "budget, not its free text, so a wording-only edit cannot change what it writes. Blind votes on "
-                "identical pairs measure nothing; compare with an LVLM provider, or change facets or length.")
+    readers = [describer_label(lab, s.provider, s.model) for s in (run_a, run_b)
+               if not getattr(lab.describer(s.provider, model=s.model or None), "is_lvlm", True)]
+    if readers:
+        return (f"{share}: the {' and the '.join(dict.fromkeys(readers))} reads no free text: it honours a prompt's "
+                "facets, their order and its word budget, so a wording-only edit cannot change what it writes. "
+                "Blind votes on identical pairs measure nothing; compare with an LVLM provider, or change facets "
+                "or length.")
     return f"{share}: votes on those items can only be ties."
 
 
@@ -365,6 +375,7 @@ def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, connec
     """Make a run the catalogue's active one (search, cold start, explanations) only once it covers the whole
     catalogue: the rest is described first (cached items are free), through the run's connection; until then the
     previous run stays active."""
+    require(lab.store, Action.PROMOTE)
     prompt = lab.prompts.get(prompt_ref)
     plan = promotion_plan(lab, prompt_ref, provider, model, connection)
     complete_run(lab, prompt, plan, allow_hosted=allow_hosted, progress=progress)
@@ -376,4 +387,6 @@ def promote(lab: Lab, prompt_ref: str, provider: str, model: str = "", *, connec
     lab.store.set_setting("active_prompt", prompt.ref)
     lab.store.set_setting("active_provider", plan.provider)
     lab.store.set_setting("active_model", plan.model if connection else model.strip())
+    record(lab.store, Action.PROMOTE, detail=f"promoted {plan.run} to the active run"
+           + (f" (connection {connection})" if connection else ""))
     return prompt

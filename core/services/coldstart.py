@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog.images import CleanImage, validate_image
 from core.catalog.ingest import validate_sku
 from core.catalog.store import now_iso
@@ -147,6 +149,7 @@ def audience_reach(m: Matrix, vector: np.ndarray, histories: dict[str, list[str]
 
 def add_to_catalogue(lab: Lab, preview: ColdStartPreview, sku: str) -> list[str]:
     """The only write: image, item row and description, then the representations that should hold it."""
+    require(lab.store, Action.INGEST)
     try:
         sku = validate_sku(sku)
     except ValueError as exc:
@@ -168,6 +171,7 @@ def add_to_catalogue(lab: Lab, preview: ColdStartPreview, sku: str) -> list[str]
         updated.append(build_title(lab))
     if VISUAL in existing:
         updated.append(build_visual(lab))
+    record(lab.store, Action.INGEST, skus=[sku], detail=f"added from Cold-start Preview ({preview.title})")
     return updated
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.describe.identity import run_descriptions
-from core.describe.revisions import human_revisions, reviews
+from core.describe.revisions import human_facets, human_revisions, reviews
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Attributes
@@ -59,8 +59,8 @@ def _some(skus: list[str], shown: int = 5) -> str:
 
 
 def product_copy(lab: Lab, run: str | None = None, *, approved_only: bool = False) -> CopyExport:
-    """Each item's current description under the run (default: the active run), a human edit winning, with its
-    facets and QA status; approved_only keeps the approved ones (edited-and-approved included)."""
+    """Each item's current description under the run (default: the active run), a human edit (of text or facets)
+    winning, with its facets and QA status; approved_only keeps the approved ones (edited-and-approved included)."""
     items = lab.store.items()
     if items.empty:
         raise VitrineError("the catalogue is empty: nothing to export")
@@ -70,13 +70,14 @@ def product_copy(lab: Lab, run: str | None = None, *, approved_only: bool = Fals
     ok = current[current["error"] == ""]
     stored = reviews(lab.store)
     status = ok["key"].map(dict(zip(stored["key"], stored["status"], strict=True))).fillna("").replace("", "unreviewed")
-    edits = human_revisions(lab.store)
-    facets = [Attributes.model_validate_json(a or "{}") for a in ok["attributes"]]
+    edits, facet_edits = human_revisions(lab.store), human_facets(lab.store)
+    facets = [Attributes.model_validate_json(facet_edits.get(key) or attrs or "{}")
+              for key, attrs in zip(ok["key"], ok["attributes"], strict=True)]
     frame = pd.DataFrame({
         "sku": ok["sku"], "title": ok["title"], "category": ok["category"], "run": ref.run,
         "text": ok["key"].map(edits).fillna(ok["text"]),
         **{f: ["; ".join(a.facet(f)) for a in facets] for f in ref.prompt.facets},
-        "status": status, "edited": ok["key"].isin(edits.keys()), "description_key": ok["key"],
+        "status": status, "edited": ok["key"].isin(edits.keys() | facet_edits.keys()), "description_key": ok["key"],
     }).reset_index(drop=True)
     keep = frame["status"] == "approved" if approved_only else pd.Series(True, index=frame.index)
     return CopyExport(ref.run, frame[keep].reset_index(drop=True),

@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import pandas as pd
+
 from core.errors import VitrineError
 from core.lab import Lab
 from core.services.ab import Side
@@ -47,10 +49,12 @@ def _kind(flag: str) -> str:
     return re.split(r":| \(", flag, maxsplit=1)[0]
 
 
-def flag_rate(lab: Lab, run: Side, top: int = 5) -> FlagRate:
-    """Share of the run's current descriptions that QA's automatic checks flag."""
-    rows = qa_table(lab, prompt_ref=run.prompt.ref, provider=run.provider)
-    rows = rows[rows["model"] == run.model]
+def flag_rate(lab: Lab, run: Side, top: int = 5, table: pd.DataFrame | None = None) -> FlagRate:
+    """Share of the run's current descriptions that QA's automatic checks flag; `table`, an already built
+    qa_table(lab), spares rebuilding it when several runs are measured at once."""
+    rows = qa_table(lab) if table is None else table
+    rows = rows[(rows["prompt_ref"] == run.prompt.ref) & (rows["provider"] == run.provider)
+                & (rows["model"] == run.model)]
     ok = rows[rows["error"] == ""]
     if ok.empty:
         raise VitrineError(f"no successful descriptions under {run.run} to check (run `vitrine sync`)")

@@ -11,7 +11,9 @@ import io
 import json
 import secrets
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +21,9 @@ import pandas as pd
 import pyarrow as pa
 from PIL import Image
 
+from core.access import audit
+from core.access.actor import current as current_actor
+from core.access.roles import require
 from core.catalog import journal
 from core.catalog.store import DESCRIPTION_SCHEMA, Store, now_iso, sql_str, vector_rows
 from core.describe.identity import item_context, run_descriptions
@@ -28,7 +33,7 @@ from core.describe.revisions import QA_TABLE, REVIEW_SCHEMA, reviews
 from core.describe.tagging import NamedColour, analysis_pixels, dominant_colours, foreground_mask, srgb_to_lab
 from core.errors import VitrineError
 from core.lab import Lab
-from core.models import Attributes, Progress, description_key
+from core.models import FACETS, Attributes, Progress, description_key
 from core.nets.encoders import text_sha
 from core.represent.representations import run_name
 from core.runs.describe import RunReport
@@ -39,8 +44,8 @@ from core.workers import in_worker_process
 STATUSES = ("approved", "flagged", "edited")
 STATUS_FILTERS = (*STATUSES, "unreviewed", "auto-flagged", "failed")
 COLUMNS = ["key", "sku", "title", "category", "image_sha256", "image_path", "prompt_ref", "provider", "model",
-           "text", "original_text", "attributes", "status", "auto_flags", "reason", "note", "edited_at", "error",
-           "revision", "reviewer"]
+           "text", "original_text", "attributes", "original_attributes", "status", "edited", "auto_flags", "reason",
+           "note", "edited_at", "error", "revision", "reviewer"]
 COLOURS_TABLE = "image_colours"  # image sha -> its named foreground colours, analysed once per image
 COLOURS_RECIPE = 2  # bump when the colour analysis changes, so colours from an older analysis are redone
 COLOURS_SCHEMA = pa.schema([
@@ -50,6 +55,7 @@ COLOURS_SCHEMA = pa.schema([
 ])
 
 THUMB_SIDE = 64
+REVIEW_ACTIONS = {"approved": audit.Action.APPROVE, "flagged": audit.Action.FLAG, "edited": audit.Action.EDIT}
 
 
 # --- image colours for the colour check -----------------------------------------------------------
@@ -199,6 +205,7 @@ def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
         rows[col] = rows[col].fillna("")
     rows["original_text"] = rows["text"]
     rows["text"] = rows["edited_text"].where(rows["edited_text"] != "", rows["text"])
+    rows["edited"] = (rows["edited_text"] != "") | (rows["edited_attributes"] != "")  # approving keeps it edited
     rows["image_path"] = [str(lab.images.path(sha, ext)) for sha, ext in zip(rows["image_sha256"], rows["image_ext"],
                                                                             strict=True)]
     checked = (rows["error"] == "") & rows["text"].map(colour_words).map(bool)  # only these need image colours
@@ -208,15 +215,18 @@ def _build(lab: Lab, wait_for_colours: bool) -> pd.DataFrame:
     ok = rows["error"] == ""
     shared = shared_text_flags(rows["text"].where(ok, "").tolist(), rows["title"].tolist(),
                                rows["image_sha256"].tolist())
-    attrs, flags = [], []
-    for r, also in zip(rows[["text", "attributes", "error", "prompt_ref", "image_sha256", "title", "category",
-                             "extra"]].itertuples(index=False), shared, strict=True):
-        attributes = Attributes.model_validate_json(r.attributes or "{}")
+    attrs, originals, flags = [], [], []
+    for r, also in zip(rows[["text", "attributes", "edited_attributes", "error", "prompt_ref", "image_sha256",
+                             "title", "category", "extra", "provider"]].itertuples(index=False), shared, strict=True):
+        original = Attributes.model_validate_json(r.attributes or "{}")
+        attributes = Attributes.model_validate_json(r.edited_attributes) if r.edited_attributes else original
         item = ItemFacts(r.title, r.category, json.loads(r.extra or "{}"))
         flags.append([] if r.error else auto_flags(r.text, attributes, _prompt(lab, r.prompt_ref, prompts),
-                                                   colours.get(r.image_sha256, ()), item) + ([also] if also else []))
+                                                   colours.get(r.image_sha256, ()), item, r.provider)
+                                        + ([also] if also else []))
         attrs.append(attributes.model_dump())
-    rows = rows.assign(attributes=attrs, auto_flags=flags)
+        originals.append(original.model_dump())
+    rows = rows.assign(attributes=attrs, original_attributes=originals, auto_flags=flags)
     return rows[COLUMNS].sort_values(["sku", "prompt_ref", "provider", "model"]).reset_index(drop=True)
 
 
@@ -234,6 +244,7 @@ def filter_qa(frame: pd.DataFrame, *, category: str | None = None, prompt_ref: s
             "unreviewed": (frame["status"] == "") & (frame["error"] == ""),
             "auto-flagged": frame["auto_flags"].map(bool),
             "failed": frame["error"] != "",
+            "edited": frame["edited"].astype(bool),
         }.get(status, frame["status"] == status)
     return frame[keep].reset_index(drop=True)
 
@@ -301,25 +312,40 @@ def _review(lab: Lab, key: str) -> dict:
     rows = reviews(lab.store, f"key = {sql_str(key)}")
     if rows.empty:
         return {"key": key, "status": "", "reason": "", "edited_text": "", "edited_at": "", "note": "",
-                "reviewed_at": "", "revision": "", "reviewer": ""}
-    return rows.iloc[0].to_dict()
+                "reviewed_at": "", "revision": "", "reviewer": "", "edited_attributes": ""}
+    return {k: v or "" for k, v in rows.iloc[0].to_dict().items()}  # a column added later reads as None
 
 
 def _stamped(review: dict, reviewer: str) -> dict:
     """A review as saved: a fresh revision token (never reused, so an undone or repeated text can't be mistaken
-    for the version someone opened), the time and the reviewer."""
-    return {**review, "reviewed_at": now_iso(), "revision": secrets.token_hex(8), "reviewer": reviewer.strip()}
+    for the version someone opened), the time and the reviewer: the signed-in identity, else the name given, else
+    the CLI or OS user."""
+    actor = current_actor()
+    return {**review, "reviewed_at": now_iso(), "revision": secrets.token_hex(8),
+            "reviewer": actor.name if actor.via == "sign-in" else reviewer.strip() or actor.name}
 
 
 def _save_review(lab: Lab, base: dict, saved: dict, *, theirs: str, yours: str, action: str,
                  revision: str | None) -> dict:
     """Save `saved` over `base` only if `base` is still the stored review and the version the caller opened
     (`revision`; None: whatever is stored now); otherwise raise ReviewConflict and keep the stored one."""
+    kind = REVIEW_ACTIONS[saved["status"]]
+    require(lab.store, kind)
     _check_seen(base, revision, theirs, yours, action)
     if not lab.store.compare_and_set(QA_TABLE, REVIEW_SCHEMA, saved, "revision", base["revision"]):
         now = _review(lab, base["key"])
         raise ReviewConflict(now, now["edited_text"] or theirs, yours, action)
+    audit.record(lab.store, kind, skus=_skus_described(lab, saved["key"]),
+                 detail=f"{saved['status']} description {saved['key']}" + (f": {saved['reason']}" if saved["reason"]
+                                                                           else ""))
     return saved
+
+
+def _skus_described(lab: Lab, key: str) -> list[str]:
+    """The SKUs whose image a description is of, so `vitrine audit --sku` finds reviews too."""
+    shas = lab.store.frame("descriptions", DESCRIPTION_SCHEMA, f"key = {sql_str(key)}")["image_sha256"]
+    items = lab.store.items()
+    return items.loc[items["image_sha256"].isin(set(shas)), "sku"].tolist() if len(items) else []
 
 
 def _check_seen(base: dict, revision: str | None, theirs: str, yours: str, action: str) -> None:
@@ -375,19 +401,49 @@ def edit(lab: Lab, key: str, new_text: str, note: str = "", *, revision: str | N
     saved = _stamped({**base, "status": "edited", "edited_text": text, "edited_at": now_iso(),
                       "note": note.strip() or base["note"]}, reviewer)
     vectors = _vectors(lab, rep, desc, text, skus) if rep else None
+    extra = ([journal.replacement(lab.store, rep["table"], vectors, vectors.schema)]
+             if rep and vectors is not None and vectors.num_rows else [])
+    _save_journaled(lab, base, saved, extra, f"the description of {journal.listing(skus)} ({name})",
+                    f"the previous text of {journal.listing(skus)} ({name})" + (" and its vector(s)" if extra else ""),
+                    theirs=current, yours=text)
+    return _reembed(lab, rep, vectors) if rep else 0
+
+
+def edit_facets(lab: Lab, key: str, facets: dict, note: str = "", *, revision: str | None = None,
+                reviewer: str = "") -> dict:
+    """Store a human revision of the structured facets (journaled for undo); the model's facets stay beside it.
+    Facets are not embedded, so nothing is re-embedded; exports and the QA checks use the revision."""
+    unknown = sorted(set(facets) - set(FACETS))
+    if unknown:
+        raise VitrineError(f"unknown facet {unknown[0]!r}; facets are: {', '.join(FACETS)}")
+    desc = _description(lab, key, require_ok=True)
+    base = _review(lab, key)
+    current = Attributes.model_validate_json(base["edited_attributes"] or desc["attributes"] or "{}")
+    new = Attributes.model_validate({**current.model_dump(), **facets})
+    _check_seen(base, revision, attribute_text(current.model_dump()), attribute_text(new.model_dump()), "edit")
+    if new == current:
+        raise VitrineError("nothing changed: the facets are the same as the current ones")
+    name, _, skus = _run_vectors(lab, desc)
+    saved = _stamped({**base, "status": "edited", "edited_attributes": new.model_dump_json(), "edited_at": now_iso(),
+                      "note": note.strip() or base["note"]}, reviewer)
+    _save_journaled(lab, base, saved, [], f"the facets of {journal.listing(skus)} ({name})",
+                    f"the previous facets of {journal.listing(skus)} ({name})",
+                    theirs=attribute_text(current.model_dump()), yours=attribute_text(new.model_dump()))
+    return saved
+
+
+def _save_journaled(lab: Lab, base: dict, saved: dict, extra: list[journal.Change], what: str, brings_back: str,
+                    *, theirs: str, yours: str) -> None:
+    """Journal a human revision (plus `extra` changes, e.g. its vectors) for undo, then save it; a conflict drops
+    the journal entry again, so undo never 'restores' a save that did not happen."""
     changes = [journal.replacement(lab.store, QA_TABLE, pa.Table.from_pylist([saved], schema=REVIEW_SCHEMA),
-                                   REVIEW_SCHEMA)]
-    if rep and vectors is not None and vectors.num_rows:
-        changes.append(journal.replacement(lab.store, rep["table"], vectors, vectors.schema))
-    entry = journal.record(lab.store, "edit", f"replaced the description of {journal.listing(skus)} ({name})",
-                           f"the previous text of {journal.listing(skus)} ({name})"
-                           + (" and its vector(s)" if len(changes) > 1 else ""), changes)
+                                   REVIEW_SCHEMA), *extra]
+    entry = journal.record(lab.store, "edit", f"replaced {what}", brings_back, changes)
     try:
-        _save_review(lab, base, saved, theirs=current, yours=text, action="edit", revision=base["revision"])
-    except ReviewConflict:
+        _save_review(lab, base, saved, theirs=theirs, yours=yours, action="edit", revision=base["revision"])
+    except VitrineError:  # a conflict, or a viewer: nothing was saved, so nothing to undo
         journal.discard(lab.store, entry)
         raise
-    return _reembed(lab, rep, vectors) if rep else 0
 
 
 def _run_vectors(lab: Lab, desc: dict) -> tuple[str, dict | None, list[str]]:
@@ -418,6 +474,69 @@ def _reembed(lab: Lab, rep: dict, vectors: pa.Table | None) -> int:
                            "the revision is saved but re-run the embedding to update its vector")
     lab.store.put_rows(rep["table"], vectors)
     return vectors.num_rows
+
+
+@dataclass
+class BulkResult:
+    """What a bulk approve/flag did: keys saved, and (key, why) for each one it left as it was."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self, verb: str) -> str:
+        return f"{verb} {len(self.done)}" + (f"; {len(self.skipped)} left as they were" if self.skipped else "")
+
+
+def approve_many(lab: Lab, seen: dict[str, str], *, reviewer: str = "") -> BulkResult:
+    """Approve each selected description (key -> the review version the grid showed) through approve(); one that
+    failed or that someone changed since the grid was drawn is skipped with the reason, the others still saved."""
+    return _bulk(seen, lambda key, revision: approve(lab, key, revision=revision, reviewer=reviewer))
+
+
+def flag_many(lab: Lab, seen: dict[str, str], reason: str, *, reviewer: str = "") -> BulkResult:
+    """Flag each selected description with one reason through flag(); conflicts are skipped as in approve_many."""
+    if not reason.strip():
+        raise VitrineError("give a reason for flagging (e.g. 'wrong colour', 'hallucinated material')")
+    return _bulk(seen, lambda key, revision: flag(lab, key, reason, revision=revision, reviewer=reviewer))
+
+
+def selection_versions(lab: Lab, run: str, skus: Iterable[str]) -> dict[str, str]:
+    """Key -> review version of `run`'s current descriptions of the selected items (a map selection), so a bulk
+    approve/flag acts on what was on screen and a teammate's newer save is skipped as a conflict, not overwritten."""
+    rep = lab.store.representation(run)
+    if rep["kind"] != "description":
+        raise VitrineError(f"{run} is not a description run, so it has no descriptions to review: map a "
+                           "description run to approve or flag a selection")
+    table = qa_table(lab, prompt_ref=rep["prompt_ref"], provider=rep["provider"], wait_for_colours=False)
+    rows = table[(table["model"] == rep["model"]) & table["sku"].isin(set(skus))]
+    return dict(zip(rows["key"], rows["revision"], strict=True))
+
+
+def _bulk(seen: dict[str, str], action: Callable[[str, str], dict]) -> BulkResult:
+    if not seen:
+        raise VitrineError("select at least one description in the table first")
+    result = BulkResult()
+    for key in sorted(seen):
+        try:
+            action(key, seen[key])
+        except VitrineError as exc:
+            result.skipped.append((key, str(exc)))
+        else:
+            result.done.append(key)
+    return result
+
+
+def regenerate_default(lab: Lab, prompt_ref: str, saved: str | None = None) -> str:
+    """The prompt Regenerate offers first: `saved` (the version this reviewer saved last) when it is a version of
+    the description's prompt, though a teammate saved a newer one since; else that prompt's newest version (a
+    reviewer who just saved v2 regenerates with v2); else the active prompt, when that prompt is gone."""
+    name = prompt_ref.partition("@")[0]
+    for ref in ([saved] if saved and saved.partition("@")[0] == name else []) + [name]:
+        try:
+            return lab.prompts.get(ref).ref
+        except PromptError:
+            continue
+    return lab.active_prompt().ref
 
 
 def regenerate(lab: Lab, sku: str, prompt_ref: str, provider: str, model: str | None = None, *,

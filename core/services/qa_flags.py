@@ -16,8 +16,10 @@ from functools import lru_cache
 import numpy as np
 
 from core.describe.prompts import PromptVersion
+from core.describe.registry import provider_class
 from core.describe.tagging import NamedColour, resolve_category, srgb_to_lab
-from core.models import Attributes
+from core.errors import ConfigError
+from core.models import FACETS, Attributes
 from core.services.qa_terms import (
     Kind,
     Mention,
@@ -240,13 +242,25 @@ def colour_flag(text: str, colours: Sequence[str | NamedColour]) -> str | None:
             f"(ΔE2000 {gap.distance:.0f} > {COLOUR_DELTA_E:g})")
 
 
+@lru_cache(maxsize=64)
+def answerable_facets(provider: str | None) -> frozenset[str]:
+    """The facets a provider's describer can state, from its class's `answerable_facets` (every facet when it
+    declares none, or is not registered): leaving out a facet it has no means to know is no mistake to review."""
+    try:
+        cls = provider_class(provider) if provider else None
+    except ConfigError:
+        cls = None
+    return frozenset(getattr(cls, "answerable_facets", FACETS))
+
+
 def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
-               dominant_colour_names: Sequence[str | NamedColour], item: ItemFacts | None = None) -> list[str]:
+               dominant_colour_names: Sequence[str | NamedColour], item: ItemFacts | None = None,
+               provider: str | None = None) -> list[str]:
     """Reasons a description looks suspicious; [] when it looks fine.
 
-    A facet holding only 'unknown' counts as missing. The colour check is skipped without image colours
-    (dominant_colour_names: the image's analysed colours, or bare palette names); the type and material
-    checks without the item's facts.
+    A facet holding only 'unknown' counts as missing; a facet the provider cannot state is not expected of it. The
+    colour check is skipped without image colours (dominant_colour_names: the image's analysed colours, or bare
+    palette names); the type and material checks without the item's facts.
     """
     flags = []
     n_words = len(text.split())
@@ -255,7 +269,8 @@ def auto_flags(text: str, attributes: Attributes, prompt: PromptVersion | None,
     elif n_words < MIN_WORDS:
         flags.append(f"very short text ({n_words} word{'s' if n_words > 1 else ''})")
     if prompt is not None:
-        missing = [f for f in prompt.facets if not [v for v in attributes.facet(f) if v != "unknown"]]
+        expected = [f for f in prompt.facets if f in answerable_facets(provider)]
+        missing = [f for f in expected if not [v for v in attributes.facet(f) if v != "unknown"]]
         if missing:
             flags.append(f"missing facets: {', '.join(missing)}")
     lowered = text.lower().replace("\u2019", "'")

@@ -2,6 +2,8 @@
 
 Title and visual are local and cheap, so they are always rebuilt; the active description run describes what it
 lacks through the describe cache, after an estimate, and a hosted (possibly paid) provider needs consent first.
+The engine (core.engines) decides where the encoders, the describer and large ANN index builds run, not what is
+stored: `local` and `ray` write the same rows under the same keys.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from core.describe.endpoints import Where
 from core.describe.identity import run_descriptions
 from core.describe.pricing import FREE, is_priced, no_price
 from core.describe.prompts import PromptVersion
+from core.engines.base import Engine
+from core.engines.local import LOCAL
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Progress
+from core.represent.ann import DEFAULT as ANN_DEFAULT
+from core.represent.ann import needs_index
 from core.represent.coverage import Coverage, coverage
 from core.represent.representations import (
     TITLE,
@@ -66,9 +72,11 @@ class SyncReport:
     plan: SyncPlan
     described: RunReport | None
     coverage: list[Coverage] = field(default_factory=list)
+    indexed: dict[str, float] = field(default_factory=dict)  # representation -> seconds its new ANN index took
 
     def lines(self) -> list[str]:
         out = [self.described.summary()] if self.described else []
+        out += [f"{name}: ANN index built in {s:.1f} s" for name, s in self.indexed.items()]
         return out + [f"{c.name}: {c.label()}" + ("" if c.complete else " — incomplete") for c in self.coverage]
 
 
@@ -99,14 +107,14 @@ def plan_run(lab: Lab, prompt: PromptVersion, provider: str, model: str,
 
 
 def complete_run(lab: Lab, prompt: PromptVersion, plan: SyncPlan, *, allow_hosted: bool = False,
-                 progress: Progress | None = None) -> RunReport | None:
+                 progress: Progress | None = None, engine: Engine = LOCAL) -> RunReport | None:
     """Describe what the run lacks (through the cache: nothing is paid twice) and refresh its vectors."""
     if plan.to_describe and plan.hosted and not allow_hosted:
         raise ConsentNeeded(f"{plan.estimate()}. Nothing was sent; confirm to go ahead (CLI: --yes).")
     if plan.to_describe:
         return run_prompt(lab, prompt, plan.provider, model=plan.model or None, connection=plan.connection,
-                          skus=plan.to_describe, retry_failed=True, progress=progress)
-    embed_description_run(lab, prompt, plan.provider, plan.model)  # revisions, re-keyed items: vectors catch up
+                          skus=plan.to_describe, retry_failed=True, progress=progress, engine=engine)
+    embed_description_run(lab, prompt, plan.provider, plan.model, engine)  # revisions, re-keyed items: catch up
     if plan.connection is not None:  # promoted through a connection with nothing left to describe
         remember(lab.store, plan.connection, lab.describer(connection=plan.connection))
     return None
@@ -122,23 +130,39 @@ def describe_queued(lab: Lab, *, allow_hosted: bool = False, progress: Progress 
     return report
 
 
-def keep_in_step(lab: Lab) -> list[str]:
+def keep_in_step(lab: Lab, engine: Engine = LOCAL) -> list[str]:
     """After an ingest or an edit: the local baselines follow the catalogue at once (changed items only); metadata
     too when the catalogue has attribute columns."""
     if not lab.store.item_count():
         return []
     has_attributes = bool(metadata_columns(lab.store.items()))
-    return [build_title(lab), build_visual(lab), *([build_metadata(lab)] if has_attributes else [])]
+    return [build_title(lab, engine), build_visual(lab, engine),
+            *([build_metadata(lab, engine)] if has_attributes else [])]
 
 
-def sync(lab: Lab, *, allow_hosted: bool = False, progress: Progress | None = None) -> SyncReport:
-    """Title and visual, then the active run over everything it lacks; nothing already described is paid again."""
+def index_large(lab: Lab, names: list[str], engine: Engine = LOCAL) -> dict[str, float]:
+    """Build the ANN index of each representation at or above ANN_MIN_ROWS that has none, now rather than on the
+    first request that needs it; representation -> seconds."""
+    built = {}
+    for name in names:
+        table = lab.store.representation(name)["table"]
+        if (handle := lab.store.vector_table(table)) is not None and needs_index(handle):
+            built[name] = engine.build_index(lab.store, table, ANN_DEFAULT)
+    return built
+
+
+def sync(lab: Lab, *, allow_hosted: bool = False, progress: Progress | None = None,
+         engine: Engine = LOCAL) -> SyncReport:
+    """Title and visual, then the active run over everything it lacks, then indexes for large representations;
+    nothing already described is paid again."""
     if not lab.store.item_count():
         raise VitrineError("the catalogue is empty: ingest images first")
     plan = plan_sync(lab)
     if plan.to_describe and plan.hosted and not allow_hosted:  # before anything runs, local work included
         raise ConsentNeeded(f"{plan.estimate()}. Nothing was sent; confirm to go ahead (CLI: --yes).")
-    keep_in_step(lab)
-    described = complete_run(lab, lab.active_prompt(), plan, allow_hosted=allow_hosted, progress=progress)
+    baselines = keep_in_step(lab, engine)
+    described = complete_run(lab, lab.active_prompt(), plan, allow_hosted=allow_hosted, progress=progress,
+                             engine=engine)
     names = [TITLE, VISUAL, plan.run]
-    return SyncReport(plan, described, [coverage(lab, n) for n in names])
+    indexed = index_large(lab, list(dict.fromkeys([*baselines, plan.run])), engine)
+    return SyncReport(plan, described, [coverage(lab, n) for n in names], indexed)

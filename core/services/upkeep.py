@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog import history
 from core.catalog.ingest import CORE_COLUMNS, IngestReport, ingest
 from core.catalog.journal import listing
@@ -62,6 +64,7 @@ def update_items(lab: Lab, edited_rows: list[dict]) -> int:
 
     Returns how many items changed. Image, sku and timestamps always keep their stored values.
     """
+    require(lab.store, Action.EDIT)
     stored = {r["sku"]: r for r in lab.store.items()[list(STORED_COLUMNS)].to_dict("records")}
     errors: list[str] = []
     changed: list[dict] = []
@@ -96,6 +99,8 @@ def update_items(lab: Lab, edited_rows: list[dict]) -> int:
         raise VitrineError("nothing saved: " + "; ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
     lab.store.upsert_items(changed)
     if changed:  # title, category and attribute edits are inputs of title, metadata and description runs
+        record(lab.store, Action.EDIT, skus=[r["sku"] for r in changed], detail=f"edited {len(changed)} item(s)' "
+               "title, category or metadata")
         keep_in_step(lab)
     return len(changed)
 

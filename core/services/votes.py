@@ -1,4 +1,5 @@
-"""Blind A/B votes: per-item left/right order, the `votes` table, and B's win rate with a Wilson interval."""
+"""Blind A/B votes per reviewer: per-item left/right order, the `votes` table, B's win rate with a Wilson interval,
+and whether the reviewers agree (Cohen's kappa for two, Fleiss' for more)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
+from core.access.actor import current
+from core.access.audit import Action, record
+from core.access.roles import require
 from core.catalog.store import now_iso, sql_str
 from core.errors import VitrineError
 from core.lab import Lab
@@ -20,6 +24,7 @@ VOTE_SCHEMA = pa.schema([
     ("vote_id", pa.string()), ("ab_id", pa.string()),
     ("run_a", pa.string()), ("run_b", pa.string()),  # the run identities ab_id hashes, kept readable
     ("sku", pa.string()), ("winner", pa.string()), ("left", pa.string()), ("created_at", pa.string()),
+    ("reviewer", pa.string()),  # added later: votes cast before it read '' (one anonymous reviewer)
 ])
 CHOICES = ("left", "right", "tie")
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
@@ -37,7 +42,9 @@ def left_side(seed: int, comparison: str, sku: str) -> str:
 
 
 def record_vote(lab: Lab, run_a: str, run_b: str, sku: str, choice: str, left: str) -> dict:
-    """Store one vote; voting again on the same item of the same comparison replaces the earlier vote."""
+    """Store the current reviewer's vote; voting again on the same item of the same comparison replaces their own
+    earlier vote, never another reviewer's."""
+    reviewer = require(lab.store, Action.VOTE).name
     if choice not in CHOICES:
         raise VitrineError(f"unknown vote {choice!r}; use one of: {', '.join(CHOICES)}")
     if left not in ("a", "b"):
@@ -45,11 +52,13 @@ def record_vote(lab: Lab, run_a: str, run_b: str, sku: str, choice: str, left: s
     right = "b" if left == "a" else "a"
     comparison = ab_id(run_a, run_b)
     row = {
-        "vote_id": hashlib.sha256(f"{comparison}|{sku}".encode()).hexdigest()[:24], "ab_id": comparison,
+        "vote_id": hashlib.sha256(f"{comparison}|{sku}|{reviewer}".encode()).hexdigest()[:24], "ab_id": comparison,
         "run_a": run_a, "run_b": run_b, "sku": sku,
         "winner": {"left": left, "right": right, "tie": "tie"}[choice], "left": left, "created_at": now_iso(),
+        "reviewer": reviewer,
     }
     lab.store.upsert_rows(VOTES_TABLE, VOTE_SCHEMA, [row], "vote_id")
+    record(lab.store, Action.VOTE, skus=[sku], detail=f"voted {row['winner']} in {run_a} vs {run_b}")
     return row
 
 
@@ -58,9 +67,12 @@ def votes(lab: Lab, comparison: str) -> pd.DataFrame:
 
 
 def vote_choices(lab: Lab, comparison: str) -> dict[str, str]:
-    """SKU -> the button the voter clicked ('left' | 'right' | 'tie'), to mark earlier votes."""
+    """SKU -> the button the current reviewer clicked ('left' | 'right' | 'tie'): their own earlier votes only, so
+    nobody sees how the others voted (blind)."""
+    mine = votes(lab, comparison)
+    mine = mine[mine["reviewer"] == current().name]
     return {r.sku: "tie" if r.winner == "tie" else ("left" if r.winner == r.left else "right")
-            for r in votes(lab, comparison).itertuples()}
+            for r in mine.itertuples()}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 import io
+import re
 import zipfile
 
 from core.services.sync import plan_sync
@@ -111,3 +112,41 @@ def test_unusable_metadata_csv_is_a_clear_error(app_lab):
     assert not at.exception
     assert "missing column(s) sku, image" in errors(at)[0]
     assert "N1" not in set(app_lab.store.items()["sku"])
+
+
+def _add_items(lab, n, stamp="2026-01-01T00:00:00+00:00"):
+    """Rows without images (the grid shows their text): enough to need a second page."""
+    lab.store.upsert_items([{"sku": f"X{i:03d}", "title": f"Extra {i}", "category": "extra",
+                             "image_sha256": f"{i:064x}", "image_ext": ".png", "extra": "{}", "added_at": stamp}
+                            for i in range(n)])
+
+
+def _grid(at):
+    """Grid cells: thumbnails' captions, then the text of items without a thumbnail (not other page text)."""
+    return [c for c in captions(at) + [t.value for t in at.text] if re.match(r"[A-Z]+\d+ · ", c)]
+
+
+def test_newest_upload_leads_the_grid_and_pages_reach_every_item(app_lab):
+    _add_items(app_lab, 60)
+    a1 = app_lab.store.items().set_index("sku").loc["A1"]  # its image, so the new item has a thumbnail
+    app_lab.store.upsert_items([{"sku": "ZZ9", "title": "Just Uploaded", "category": "extra",
+                                 "image_sha256": a1["image_sha256"], "image_ext": a1["image_ext"], "extra": "{}",
+                                 "added_at": "2099-01-01T00:00:00+00:00"}])
+    at = open_page(app_lab, "pages/catalog.py")
+    assert not at.exception
+    assert _grid(at)[0] == "ZZ9 · Just Uploaded"  # newest first: not hidden past item 60 by SKU order
+    assert at.number_input(key="catalog_page").max == 2
+    first = set(_grid(at))
+    at.number_input(key="catalog_page").set_value(2).run()
+    second = set(_grid(at))
+    assert len(first) == 60 and len(second) == 7 and not first & second
+    assert any(c.value == "Items 61–67 of 67." for c in at.caption)
+    at.session_state["catalog_sort"] = "SKU"
+    at.number_input(key="catalog_page").set_value(1).run()
+    assert _grid(at)[0] == "A1 · Red Linen Shirt"
+
+
+def test_every_grid_item_links_to_its_detail_page(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    links = {e.proto.query_string for e in at.get("page_link")}
+    assert links == {f"sku={s}" for s in app_lab.store.items()["sku"]}

@@ -1,7 +1,11 @@
+import io
 import json
+
+import pandas as pd
 
 from core.represent.recommend import load_matrix
 from tests.app.conftest import open_page
+from tests.app.downloads import capture_downloads
 from tests.app.partial import add_unsynced_item
 from tests.fakes import png_bytes
 from ui.text import plain
@@ -80,3 +84,23 @@ def test_a_preview_against_a_partial_representation_says_what_it_compared(app_la
     assert plain(f"Description (preference@v1 via fake/fake-1) embedded in {REP} · 6 of 7 items") in \
         [c.value for c in at.caption]
     assert [s.value for s in at.success] == ["None of the 6 items compared is closer than cosine 0.90."]
+
+
+def test_the_report_downloads_carry_the_previews_figures(app_lab, monkeypatch):
+    downloads = capture_downloads(monkeypatch)
+    at = previewed(app_lab)
+    assert not at.exception
+    assert plain("Neighbour categories: apparel 3 of 6, bags 2 of 6, home 1 of 6; the declared category 'apparel' "
+                 "is the most common among them.") in [c.value for c in at.caption]
+    mime, markdown = downloads["cold-start-report.md"]
+    text = markdown.decode()
+    assert mime == "text/markdown" and text.startswith("# Cold-start report: Red Linen Shirt\n")
+    assert "1 catalogue item(s) at cosine ≥ 0.90" in text and "3 of 3 sample shoppers (100%)" in text
+    assert "| 1 | A1 | Red Linen Shirt | apparel |" in text
+    mime, raw = downloads["cold-start-report.csv"]
+    frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", keep_default_na=False)
+    assert mime == "text/csv"
+    assert frame.loc[frame["section"] == "neighbour", "id"].tolist() == at.dataframe[1].value["sku"].tolist()
+    assert frame.loc[frame["section"] == "near-duplicate", "id"].tolist() == ["A1"]
+    assert len(frame[frame["section"] == "reached shopper"]) == 3
+    assert frame.loc[frame["id"] == "title", "note"].item() == "Red Linen Shirt"

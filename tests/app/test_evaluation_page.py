@@ -1,11 +1,17 @@
 """Evaluation page: preselects full-coverage methods only, states the pool against the catalogue, refuses pools and
 shopper counts below the floors, and reports every comparison with n and its Holm correction."""
 
+import io
+import json
+
+import pandas as pd
 import pytest
 
 from core.evaluation.protocol import MIN_POOL_ITEMS
-from tests.app.conftest import errors, open_page
+from tests.app.conftest import errors, open_page, shown
+from tests.app.downloads import capture_downloads
 from tests.evaluation_catalogue import ingested_catalogue
+from ui.text import plain
 
 PAGE = "pages/evaluation.py"
 PREFERENCE = "preference@v1/fake/fake-1"
@@ -74,11 +80,44 @@ def test_disagreement_opens_the_shopper_simulator(eval_lab):
     opens = [b for b in at.button if b.label == "Open in Shopper Simulator"]
     assert opens, "title and random disagree on some shopper"
     shopper = opens[0].key.removeprefix("open_")
+    held_out = next(t.value for t in at.text if t.value.startswith(f"{shopper}: ")).split("test: ")[-1].split()
     opens[0].click().run()
-    assert not at.exception
+    assert not at.exception and not at.error
     assert at.title[0].value == "Shopper simulator"
     assert at.radio[0].value == "Sample shopper"
     assert at.session_state["shopper_sample"] == shopper  # the simulator opened on that shopper
+    # Observed: it opened without the compared representations and with the test item hidden in the history.
+    assert at.selectbox(key="shopper_rep").value == "title"
+    assert any("not a stored representation): random" in shown(c.value) for c in at.caption)  # said, not dropped
+    history = eval_lab_history(eval_lab, shopper)
+    assert at.expander[0].label == f"History: {len(history) - len(held_out)} item(s)"
+    assert any(held_out[0] in shown(i.value) and "Held out by the evaluation" in shown(i.value) for i in at.info)
+    assert any(c.value.startswith(plain(f"held-out {held_out[0]}: ")) for c in at.caption)
+    assert len(at.dataframe[0].value) == 10 and not set(at.dataframe[0].value["sku"]) & (set(history) - set(held_out))
+    assert not at.query_params  # applied once: later choices are the reviewer's
+    at.switch_page("pages/shopper.py")  # the browser's URL is the simulator now (AppTest remembers Evaluation)
+    at.selectbox(key="shopper_rep").set_value(PREFERENCE).run()
+    assert at.selectbox(key="shopper_rep").value == PREFERENCE
+
+
+def test_the_report_downloads_from_the_page(eval_lab, monkeypatch):
+    files = capture_downloads(monkeypatch)
+    at = run_evaluation(open_page(eval_lab, PAGE))
+    assert {b.proto.label for b in at.download_button} == {
+        "Download report (Markdown)", "Download report (JSON)", "Download per-shopper scores (CSV)"}
+    [stored_md] = eval_lab.workspace.reports_dir.glob("evaluation-*.md")
+    mime, markdown = files[stored_md.name]  # the download is named like the stored report
+    assert mime == "text/markdown" and markdown.decode() == stored_md.read_text(encoding="utf-8")
+    data = json.loads(files[stored_md.with_suffix(".json").name][1])
+    assert data["pool_size"] == 60 and data["comparisons"]
+    mime, raw = files[f"{stored_md.stem}-per-shopper.csv"]
+    table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert mime == "text/csv" and table["shopper_id"].nunique() == 60 and PREFERENCE in set(table["method"])
+
+
+def eval_lab_history(lab, shopper: str) -> list[str]:
+    log = pd.read_csv(lab.workspace.interactions_csv)
+    return log[log["shopper_id"] == shopper].sort_values("timestamp")["sku"].tolist()
 
 
 def test_uploaded_log_and_errors(eval_lab):

@@ -1,11 +1,16 @@
+import io
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
 from core.lab import Lab
 from core.services.votes import VOTE_SCHEMA, VOTES_TABLE, ab_id, left_side
 from tests.app.conftest import ROOT, errors, open_page, successes
+from tests.app.downloads import capture_downloads
+from tests.app.fragments import Fragments
+from ui.state import SAVED_PROMPT
 
 PAGE = "pages/prompt_lab.py"
 RUN_A, RUN_B = "preference@v1/fake/fake-1", "appearance@v1/fake/fake-1"
@@ -119,3 +124,84 @@ def test_promote_sets_the_active_prompt(lab):
     assert not at.exception and at.success
     assert lab.store.get_setting("active_prompt") == "appearance@v1"
     assert lab.active_provider() == ("fake", "")
+
+
+def _edit_and_save(at, ref: str, line: str):
+    at.selectbox(key="pl_edit_ref").select(ref).run()
+    template = at.text_area(key=f"pl_tpl_{ref}").value
+    at.text_area(key=f"pl_tpl_{ref}").input(template + line)
+    return at.button(key="pl_save").click().run()
+
+
+def test_a_saved_version_is_what_diff_and_ab_side_b_pick_next(lab):
+    at = open_page(lab, PAGE)
+    assert at.selectbox(key="pl_ab_B_prompt").value == "appearance@v1"  # the version that is not active
+    assert at.selectbox(key="pl_diff_to").value == "preference@v1"
+    at = _edit_and_save(at, "preference@v1", "\nMention the season.")
+    assert not at.exception and not at.error
+    # Observed: both stayed on appearance@v1 after saving preference@v2, so the next A/B compared old versions.
+    assert at.selectbox(key="pl_ab_B_prompt").value == "preference@v2"
+    assert at.selectbox(key="pl_ab_A_prompt").value == "preference@v1"  # the active version stays side A
+    assert (at.selectbox(key="pl_diff_from").value, at.selectbox(key="pl_diff_to").value) == (
+        "preference@v1", "preference@v2")
+    [diff] = [c for c in at.code if c.language == "diff"]
+    assert "+Mention the season." in diff.value
+    assert at.session_state[SAVED_PROMPT] == "preference@v2"  # where any page (QA's Regenerate) reads it
+
+    at = _edit_and_save(at, "appearance@v1", "\nName the fabric.")  # a later save wins, whatever its name
+    assert at.selectbox(key="pl_ab_B_prompt").value == "appearance@v2"
+    assert at.selectbox(key="pl_diff_to").value == "appearance@v2"
+    at.selectbox(key="pl_ab_B_prompt").select("preference@v2").run()  # a choice made after the save is kept
+    assert at.selectbox(key="pl_ab_B_prompt").value == "preference@v2"
+
+
+def _ab_run(lab):
+    at = open_page(lab, PAGE)
+    at.selectbox(key="pl_ab_A_prompt").select("preference@v1")
+    at.selectbox(key="pl_ab_B_prompt").select("appearance@v1")
+    at.selectbox(key="pl_ab_A_provider").select("fake")
+    at.selectbox(key="pl_ab_B_provider").select("fake")
+    at.number_input(key="pl_ab_n").set_value(6)
+    at.button(key="pl_ab_run_button").click().run()
+    assert not at.exception and not at.error
+    return at.toggle(key="pl_blind").set_value(True).run()
+
+
+def test_a_blind_vote_reruns_only_the_voting_part_of_the_page(lab, monkeypatch):
+    fragments = Fragments(monkeypatch)
+    at = _ab_run(lab)
+    comparison = ab_id(RUN_A, RUN_B)
+    button = at.button(key=f"pl_vote_{comparison}_A1_left")
+    fragment = fragments.of(button.id)
+    assert fragment, "the vote buttons are drawn by a fragment, so a vote need not rerun the page (~3.5 s)"
+    button.click()
+    at = fragments.rerun(at, fragment)
+    assert not at.exception and not at.error
+    assert "Per-side metrics" not in [s.value for s in at.subheader]  # the page around the fragment did not run
+    winner = left_side(0, comparison, "A1")
+    assert lab.store.frame(VOTES_TABLE, VOTE_SCHEMA)["winner"].tolist() == [winner]
+    win_rate = next(m for m in at.metric if m.label.startswith("B win rate"))
+    assert win_rate.value == ("100%" if winner == "b" else "0%")  # the rate under the votes follows the vote
+    assert at.button(key=f"pl_vote_{comparison}_A1_left").proto.type == "primary"
+
+
+def test_ab_results_download_with_their_votes(lab, monkeypatch):
+    files = capture_downloads(monkeypatch)
+    at = _ab_run(lab)
+    comparison = ab_id(RUN_A, RUN_B)
+    at.button(key=f"pl_vote_{comparison}_A1_left").click().run()
+    at.button(key=f"pl_vote_{comparison}_A2_tie").click().run()
+    winner = left_side(0, comparison, "A1")
+
+    assert at.download_button(key="pl_ab_download_csv").proto.label == "Download results (CSV)"
+    mime, data = files["ab-results.csv"]
+    assert mime == "text/csv"
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig").set_index("sku")
+    assert len(table) == 6 and set(table["run A"]) == {RUN_A} and set(table["run B"]) == {RUN_B}
+    assert table.loc["A1", ["votes A", "votes B", "ties"]].tolist() == ([0, 1, 0] if winner == "b" else [1, 0, 0])
+    assert table.loc["A2", ["votes A", "votes B", "ties"]].tolist() == [0, 0, 1]
+    assert table.loc["A1", "B text"] == "Red Linen Shirt apparel for appearance"
+
+    text = files["ab-results.md"][1].decode()
+    assert f"- A: `{RUN_A}`" in text and f"- B: `{RUN_B}`" in text
+    assert ("1 B / 0 A / 1 ties" if winner == "b" else "0 B / 1 A / 1 ties") in text

@@ -1,10 +1,12 @@
 import json
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from core.represent.recommend import recommend
-from tests.app.conftest import open_page
+from tests.app.conftest import ROOT, open_page, shown
 from tests.app.partial import add_unsynced_item, names
+from ui.shopper_link import ShopperLink
 from ui.text import plain
 
 PAGE = "pages/shopper.py"
@@ -124,3 +126,25 @@ def test_partial_representations_are_said_and_history_without_vectors_is_named(a
     captions = [c.value for c in at.caption]
     for rep in (REP, appearance):
         assert plain(f"1 history item(s) have no vector in {rep} and do not shape the profile: {sku}") in captions
+
+
+def test_a_link_opens_the_shopper_with_both_representations_and_the_held_out_item(app_lab):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["lab"] = app_lab
+    at.query_params.update(ShopperLink("S1", (REP, "title", "random"), ("B1",)).query_params())
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception and not at.error
+    assert (at.radio(key="shopper_source").value, at.selectbox(key="shopper_sample").value) == ("Sample shopper", "S1")
+    assert (at.selectbox(key="shopper_rep").value, at.selectbox(key="shopper_rep_b").value) == (REP, "title")
+    assert any(shown(c.value).endswith("representation): random") for c in at.caption)
+    assert at.expander[0].label == "History: 2 item(s)"  # A1, A2: B1 is the held-out test item
+    assert any("Held out by the evaluation: B1" in shown(i.value) for i in at.info)
+    for table in at.dataframe[:2]:  # B1 is no longer hidden as "already seen": each list ranks it
+        assert "B1" in set(table.value["sku"]) and not {"A1", "A2"} & set(table.value["sku"])
+    for rep in (REP, "title"):
+        rank = [r.sku for r in recommend(app_lab, ["A1", "A2"], 10, rep)].index("B1") + 1
+        assert plain(f"held-out B1: #{rank} of 4") in [c.value for c in at.caption]
+    assert not at.query_params
+    at.selectbox(key="shopper_rep_b").set_value(None).run()  # the link was applied once; the reviewer's choice holds
+    assert at.selectbox(key="shopper_rep_b").value is None and len(at.dataframe) == 1

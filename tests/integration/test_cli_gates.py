@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.describe.providers.offline import MODEL
+
 VITRINE = Path(sys.executable).parent / "vitrine"
-RUN = "preference@v1/offline/efficientnet-lite0-tagger"  # the sample's active run
+RUN = f"preference@v1/offline/{MODEL}"  # the sample's active run: the tagger's current revision
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.nets.encoders import MiniLMEncoder, onnx_path
+from core.nets.encoders import TOKEN_BUDGETS, MiniLMEncoder, onnx_path, plan_batches
 
 TEXTS = [
     "A laid-back navy cotton t-shirt for weekend errands.",
@@ -69,3 +69,17 @@ def test_onnx_backend_exports_once_and_matches_the_reference(reference: np.ndarr
     again = MiniLMEncoder(backend="onnxruntime").encode(TEXTS[:3])
     assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
     np.testing.assert_allclose(again, vectors[:3], atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"] if HAS_ONNX else ["torch"])
+def test_bucketed_batches_give_each_texts_own_vector_in_input_order(backend: str) -> None:
+    from bench.texts import descriptions  # realistic lengths: offline-tagger sentences and LVLM paragraphs
+
+    texts = descriptions(120)[::-1] + TEXTS  # reversed: the buckets' length order is not the input order
+    encoder = MiniLMEncoder(backend=backend)
+    bucketed = encoder.encode(texts)
+    alone = np.concatenate([encoder.encode([t]) for t in texts])  # unbucketed: no batch-mates, no padding
+    assert len({len(b) for b in plan_batches(encoder.token_lengths(texts), encoder.batch_size,
+                                             TOKEN_BUDGETS[backend])}) > 1
+    np.testing.assert_allclose(bucketed, alone, atol=1e-5)

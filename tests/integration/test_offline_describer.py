@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.describe.prompts import PromptLibrary
-from core.describe.providers.offline import OfflineDescriber
+from core.describe.providers.offline import MODEL, OfflineDescriber
 from core.errors import ConfigError
 from core.models import ImageRef
 from core.nets.vision import VisionModel
@@ -54,7 +54,7 @@ def test_vision_returns_probabilities_and_unit_features(images):
 def test_describes_a_drawn_image(describer, images):
     prompt = PromptLibrary().get("preference")
     desc = describer.describe(images[0], prompt)
-    assert desc.ok and desc.provider == "offline" and desc.model == "efficientnet-lite0-tagger"
+    assert desc.ok and desc.provider == "offline" and desc.model == MODEL
     assert desc.input_tokens == desc.output_tokens == 0 and desc.cost_usd == 0 and desc.latency_ms > 0
     assert desc.prompt_hash == prompt.hash
     assert 0 < len(desc.text.split()) <= prompt.max_words

@@ -4,6 +4,7 @@ import pytest
 
 from core.catalog.interactions import load_interactions
 from core.describe.prompts import PromptError
+from core.describe.providers.simulated import label as simulated_label
 from core.errors import ConfigError, VitrineError
 from core.evaluation.protocol import evaluate
 from core.models import FACETS
@@ -281,11 +282,24 @@ def test_identical_sides_from_the_tagger_are_explained_before_any_vote(stocked_l
     run = run_ab(stocked_lab, stocked_lab.store.items(), SideSpec(v1.ref, "fake"), SideSpec(v2.ref, "fake"))
     result = compare(stocked_lab, stocked_lab.store.items(), run.side_a, run.side_b)
     assert result.identical == 6
-    assert result.identical_note.startswith("6 of 6 items have identical text on both sides: the offline tagger")
-    assert "not its free text" in result.identical_note
+    assert result.identical_note.startswith("6 of 6 items have identical text on both sides: the fake reads no "
+                                            "free text")
     fake_describer.is_lvlm = True
     assert compare(stocked_lab, stocked_lab.store.items(), run.side_a, run.side_b).identical_note.endswith(
         "votes on those items can only be ties.")
+
+
+def test_the_identical_note_names_the_describer_by_its_own_label(stocked_lab, fake_describer):
+    """Observed: the note called every non-LVLM describer 'the offline tagger', the simulated LVLM too."""
+    v1 = stocked_lab.prompts.get("preference@v1")
+    v2 = stocked_lab.prompts.save("preference", v1.template + "\nMention the season.", variables=v1.variables,
+                                  facets=v1.facets, max_words=v1.max_words)
+    fake_describer.is_lvlm = False
+    fake_describer.label = simulated_label(0.75)  # as the simulated describer labels itself
+    run = run_ab(stocked_lab, stocked_lab.store.items(), SideSpec(v1.ref, "fake"), SideSpec(v2.ref, "fake"))
+    note = compare(stocked_lab, stocked_lab.store.items(), run.side_a, run.side_b).identical_note
+    assert note.startswith("6 of 6 items have identical text on both sides: the simulated LVLM (sample ground truth, "
+                           "accuracy 0.75) reads no free text") and "tagger" not in note
 
 
 def test_recall_of_an_ab_ranks_the_catalogue_not_the_sample(stocked_lab, fake_describer):

@@ -21,6 +21,7 @@ from core.describe.connections import (
 )
 from core.describe.endpoints import is_local, mask_url
 from core.describe.pricing import LOCAL_SERVER, no_price
+from core.describe.providers.offline import MODEL
 from core.describe.providers.sdk import NO_KEY
 from core.errors import ConfigError
 from core.lab import Lab
@@ -88,7 +89,7 @@ def test_add_list_get_remove_and_nothing_is_overwritten(lab: Lab) -> None:
         add_connection(lab.store, box(model="other"))
     assert get_connection(lab.store, "box").model == "llava:7b"
     with pytest.raises(ConfigError, match="runs on this machine"):
-        add_connection(lab.store, Connection(name="tagger", provider="offline", model="efficientnet-lite0-tagger"))
+        add_connection(lab.store, Connection(name="tagger", provider="offline", model=MODEL))
     with pytest.raises(ConfigError, match="unknown provider"):
         add_connection(lab.store, box(name="nope", provider="nope"))
     remove_connection(lab.store, "box")
@@ -203,7 +204,7 @@ def test_a_base_url_without_a_model_or_for_a_local_provider_is_refused(lab: Lab)
     with pytest.raises(ConfigError, match="name the model"):
         lab.describer("openai", base_url=LOCAL)
     with pytest.raises(ConfigError, match="takes no base URL"):
-        lab.describer("offline", base_url=LOCAL, model="efficientnet-lite0-tagger")
+        lab.describer("offline", base_url=LOCAL, model=MODEL)
 
 
 # --- runs remember their connection ---------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def test_prices_never_borrow_another_models(monkeypatch: pytest.MonkeyPatch) -> 
     assert no_price("openai", "gpt-9-preview", "hosted API") == "unknown price: openai/gpt-9-preview is not in " \
                                                                   "prices.yaml"
     assert no_price("openai", "gpt-4o-mini", "hosted API") == ""
-    assert no_price("offline", "efficientnet-lite0-tagger", "on this machine") == ""
+    assert no_price("offline", MODEL, "on this machine") == ""
 
 
 def test_the_estimate_before_a_run_says_local_server_or_names_the_unpriced_model(stocked_lab: Lab,

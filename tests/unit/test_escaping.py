@@ -12,6 +12,10 @@ from ui.text import plain, safe_frame
 ROOT = Path(__file__).resolve().parents[2]
 RENDERS_MARKDOWN = {"markdown", "caption", "info", "warning", "success", "error", "toast", "subheader", "header",
                     "title", "write", "expander", "popover", "badge"}
+LABELLED = {"button", "checkbox", "toggle", "radio", "selectbox", "multiselect", "text_input", "text_area",
+            "number_input", "slider", "select_slider", "metric", "download_button", "link_button", "page_link",
+            "form_submit_button", "segmented_control", "pills", "file_uploader", "date_input", "color_picker"}
+"""Widgets whose first argument is a label Streamlit renders as Markdown."""
 MARKDOWN_KEYWORDS = {"caption", "help", "label"}
 SAFE_CALLS = {"plain", "len", "int", "float", "round", "sum", "min", "max"}
 
@@ -43,7 +47,7 @@ def unescaped_uses() -> list[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
-            shown = list(node.args[:1]) if node.func.attr in RENDERS_MARKDOWN else []
+            shown = list(node.args[:1]) if node.func.attr in RENDERS_MARKDOWN | LABELLED else []
             shown += [k.value for k in node.keywords if k.arg in MARKDOWN_KEYWORDS]
             found += [f"{path.relative_to(ROOT)}:{node.lineno} {node.func.attr}: {ast.unparse(arg)[:80]}"
                       for arg in shown if not _safe(arg)]

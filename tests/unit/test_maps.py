@@ -34,8 +34,8 @@ def test_projection_of_six_items_has_points_with_metadata(described_lab, fits):
     assert fits[0]["n_neighbors"] == 5
     row = pts.set_index("sku").loc["A1"]
     assert row["title"] == "Red Linen Shirt" and row["category"] == "apparel"
-    assert row["style"] == "minimalist"  # the fake describer's attribute, joined as text
-    assert row["prompt_version"] == "preference@v1"
+    assert row["style"] == ("minimalist",)  # the fake describer's attribute, as a tuple of values
+    assert row["prompt_version"] == ("preference@v1",)
     assert colour_options(pts)[0] == "category" and "style" in colour_options(pts)
     assert colour_options(pts)[-1] == "prompt_version"
     assert "material" not in colour_options(pts)  # no item has that facet
@@ -131,8 +131,8 @@ def test_colour_by_prompt_version_lists_the_runs_covering_each_item(described_la
     lab, rep = described_lab
     run_prompt(lab, lab.prompts.get("appearance"), "fake", skus=["A1", "B1"])
     pts = project(lab, "title").points.set_index("sku")
-    assert pts.loc["A1", "prompt_version"] == "appearance@v1, preference@v1"
-    assert pts.loc["A2", "prompt_version"] == "preference@v1"
+    assert pts.loc["A1", "prompt_version"] == ("appearance@v1", "preference@v1")
+    assert pts.loc["A2", "prompt_version"] == ("preference@v1",)
 
 
 def test_maps_warmup_command_fits_a_tiny_map_without_opening_a_workspace(tmp_path, monkeypatch, fits, capsys):

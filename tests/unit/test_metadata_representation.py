@@ -32,7 +32,7 @@ def attributed_lab(lab, tmp_path):
 @pytest.fixture
 def in_step(monkeypatch):
     """keep_in_step without the real EfficientNet: visual is stubbed, title and metadata are real."""
-    monkeypatch.setattr(sync, "build_visual", lambda lab: "visual")
+    monkeypatch.setattr(sync, "build_visual", lambda lab, engine: "visual")
     return sync.keep_in_step
 
 

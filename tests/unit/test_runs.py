@@ -78,7 +78,7 @@ def test_batches_run_ahead_yet_finish_in_order_and_a_failed_batch_is_retried_ite
                 raise RuntimeError("batch exploded")
             return [self.describe(ref, prompt) for ref in images]
 
-    monkeypatch.setattr(runs, "BATCH_SIZE", 2)  # three batches, two in flight
+    monkeypatch.setattr("core.engines.local.BATCH_SIZE", 2)  # three batches, two in flight
     seen: list[str] = []
     describer = Batched()
     report = describe_items(stocked_lab, items, stocked_lab.prompts.get("preference"), describer,

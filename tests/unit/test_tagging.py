@@ -152,8 +152,78 @@ def test_usage_follows_type_and_colour():
     assert tagging.guess_usage({"cushion": 1.0}, [], "solid") == "Home"
     assert tagging.guess_usage({"saree / sarong": 1.0}, [], "patterned") == "Ethnic"
     shirt = {"shirt": 1.0}
-    assert tagging.guess_usage(shirt, [NamedColour("Black", 0.9, (28, 28, 30))], "solid") == "Formal"
     assert tagging.guess_usage(shirt, [NamedColour("Pink", 0.9, (234, 140, 172))], "patterned") == "Casual"
+
+
+def test_usage_is_unknown_when_the_evidence_is_weak():
+    """A black shirt is 55/45 casual/formal by type: a nudge from its colour is no reason to state either."""
+    shirt = {"shirt": 1.0}
+    assert tagging.guess_usage(shirt, [NamedColour("Black", 0.9, (28, 28, 30))], "solid") == tagging.UNKNOWN
+    assert tagging.guess_usage({}, [], "solid") == tagging.UNKNOWN
+    assert tagging.guess_usage({"dress": 1.0}, [], "solid") == tagging.UNKNOWN  # half casual, half dressy
+    tags = Tags(tagging.product_types()["shirt"], 0.7, "image", (NamedColour("Black", 0.9, (28, 28, 30)),),
+                "solid", tagging.UNKNOWN)
+    text, attributes = render(tags, {}, PromptLibrary().get("preference"))
+    assert "laid-back" not in text and "polished" not in attributes.style  # no usage-derived phrases
+    assert attributes.style  # the type's own hints remain
+
+
+def test_accessories_hint_allows_bags_socks_and_watches():
+    accessories = {"category": "Accessories"}
+    for classes, expected in [({"mailbag": 0.6}, "handbag"), ({"wallet": 0.5}, "wallet"),
+                              ({"sock": 0.4, "jersey": 0.3}, "socks"), ({"backpack": 0.7}, "backpack"),
+                              ({"sunglass": 0.8}, "sunglasses"), ({"bathing_cap": 0.4}, "cap"),
+                              ({"Windsor_tie": 0.5}, "tie")]:
+        assert tagging.guess_type(probs_with(**classes), accessories).product.name == expected, classes
+    assert tagging.held_types("accessories") >= {"handbag", "wallet", "socks", "watch", "sunglasses", "cap",
+                                                 "tie", "backpack", "belt", "shawl / stole"}
+
+
+def test_an_image_only_watch_is_a_watch_not_a_clock():
+    guess = tagging.guess_type(probs_with(analog_clock=0.4, magnetic_compass=0.2))
+    assert guess.product.name == "watch"
+    text, _ = render(Tags(guess.product, guess.score, "image", (), "solid", tagging.UNKNOWN), {},
+                     PromptLibrary().get("preference"))
+    assert "clock" not in text.split("resembling")[0] and "kitchen" not in text
+
+
+def test_a_title_keyword_wins_over_a_conflicting_hint():
+    p = probs_with(buckle=0.6)
+    assert tagging.guess_type(p, {"title": "Baggit Women Brown Handbags", "category": "Apparel"}).product.name \
+        == "handbag"
+    assert tagging.guess_type(p, {"title": "Baggit Women Brown Handbags", "category": "Accessories"}).source == "title"
+    # a weak word yields to the hint; a category noun in the title fixes the category, the image the type
+    assert tagging.guess_type(probs_with(running_shoe=0.6), {"title": "Puma Basket", "category": "Footwear"}) \
+        .product.name == "sports shoes"
+    assert tagging.guess_type(probs_with(running_shoe=0.3, jersey=0.5), {"title": "Puma Basket Shoe"}) \
+        .product.name == "sports shoes"
+
+
+def test_a_hint_without_image_evidence_names_the_category_not_a_type():
+    guess = tagging.guess_type(probs_with(tabby=0.95), {"category": "Accessories"})
+    assert guess.product is None and guess.category == "accessories"
+    tags = Tags(None, guess.score, guess.source, (), "solid", tagging.UNKNOWN, known_category=guess.category)
+    assert render(tags, {}, PromptVersion(name="x", version=1, template="t", facets=["colour"]))[0] \
+        .startswith("An accessory")
+
+
+def test_two_different_items_read_differently():
+    """Same type, same named colours and pattern: the measured shares, outline and classifier evidence differ."""
+    prompt = PromptLibrary().get("preference")
+    colours = (NamedColour("Navy Blue", 0.8, (32, 42, 82)), NamedColour("White", 0.2, (246, 246, 246)))
+    other = (NamedColour("Navy Blue", 0.6, (32, 42, 82)), NamedColour("White", 0.4, (246, 246, 246)))
+    tee = tagging.product_types()["t-shirt"]
+    a = Tags(tee, 0.7, "image", colours, "solid", "Casual", (("jersey", 0.7),), "tall")
+    b = Tags(tee, 0.7, "image", other, "solid", "Casual", (("jersey", 0.7),), "tall")
+    c = Tags(tee, 0.7, "image", colours, "solid", "Casual", (("jersey", 0.4), ("sweatshirt", 0.2)), "square")
+    texts = {render(t, {}, prompt)[0] for t in (a, b, c)}
+    assert len(texts) == 3
+    assert "80% navy blue" in render(a, {}, prompt)[0] and "resembling a jersey (70%)" in render(a, {}, prompt)[0]
+
+
+def test_evidence_cites_only_product_classes():
+    evidence = tagging.top_classes(probs_with(dumbbell=0.5, jersey=0.3, sweatshirt=0.12, cardigan=0.05))
+    assert [name for name, _ in evidence] == ["jersey", "sweatshirt"]
 
 
 # --- rendering under a prompt -----------------------------------------------------------------------
@@ -229,7 +299,7 @@ def test_articles_follow_the_sound():
     assert render(tags, {"material": "Ultrasuede"}, material_first)[0].startswith("An ultrasuede messenger bag")
     assert render(tags, {"material": "Utility twill"}, material_first)[0].startswith("A utility twill messenger")
     colour_only = PromptVersion(name="x", version=1, template="t", facets=["colour"])
-    assert render(tags, {}, colour_only)[0] == "An olive messenger bag."
+    assert render(tags, {}, colour_only)[0].startswith("An olive messenger bag;")
 
 
 def test_rendering_is_deterministic():

@@ -21,7 +21,9 @@ from core.errors import ConfigError
 from core.models import FACETS, Attributes, Description, ImageRef
 from core.nets.vision import VisionModel, default_vision_model, load_rgb
 
-MODEL = "efficientnet-lite0-tagger"
+# Descriptions are keyed by model, so the tagger's revision is in it: bump it when tagging rules or phrase data change.
+MODEL = "efficientnet-lite0-tagger-r2"
+EARLIER = ("efficientnet-lite0-tagger",)  # earlier revisions' names, as stored connections and settings may hold them
 
 
 @cache
@@ -39,6 +41,10 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def _interleave(*lists: tuple[str, ...] | list[str]) -> list[str]:
     """Alternate sources so a cap keeps some of each; drop repeats."""
     merged = (p for p in chain.from_iterable(zip_longest(*lists)) if p)
@@ -48,16 +54,16 @@ def _interleave(*lists: tuple[str, ...] | list[str]) -> list[str]:
 def facet_phrases(tags: Tags, context: Mapping[str, str]) -> dict[str, list[str]]:
     """Every facet's phrases, most telling first, before any prompt or word limit applies."""
     phrases = _phrases()
-    usage = phrases["usage"][tags.usage]
+    usage = phrases["usage"].get(tags.usage, {})  # 'unknown' adds nothing: no guessed style or occasion
     product = tags.product
     hints = {f: getattr(product, f) if product else () for f in ("style", "material", "usage_context", "occasion")}
     colours = [c.name.lower() for c in tags.colours]
     moods = [palette().mood[tags.colours[0].name]] if tags.colours else []
     material = [context["material"].lower()] if context.get("material") else list(hints["material"])
     values = {
-        "style": _interleave(usage["style"], moods, hints["style"]),
-        "usage_context": _interleave(usage["usage_context"], hints["usage_context"]),
-        "occasion": _interleave(usage["occasion"], hints["occasion"]),
+        "style": _interleave(usage.get("style", ()), moods, hints["style"]),
+        "usage_context": _interleave(usage.get("usage_context", ()), hints["usage_context"]),
+        "occasion": _interleave(usage.get("occasion", ()), hints["occasion"]),
         "material": material,
         "pattern": [tags.pattern],
         "colour": colours,
@@ -91,30 +97,46 @@ def _article(phrase: str) -> str:
 
 def _noun(tags: Tags, brand: str) -> str:
     """'Puma t-shirt', and 'pair of Puma sports shoes' rather than 'Puma pair of sports shoes'."""
-    noun = tags.product.noun if tags.product else "item"
+    noun = tags.product.noun if tags.product else _phrases()["category_nouns"].get(tags.category, "item")
     if not brand:
         return noun
     pair = "pair of "
     return pair + brand + " " + noun[len(pair):] if noun.startswith(pair) else f"{brand} {noun}"
 
 
+def evidence_phrases(tags: Tags) -> dict[str, list[str]]:
+    """What sets this photo apart beyond the facets: its outline and the classes the classifier saw in it."""
+    classes = [(name.lower(), p) for name, p in tags.evidence]
+    return {"shares": [f"{c.share:.0%} {c.name.lower()}" for c in tags.colours],
+            "shape": [tags.shape] if tags.shape else [],
+            "classes": [f"{_article(c)} {c} ({p:.0%})" for c, p in classes]}
+
+
 def render(tags: Tags, context: Mapping[str, str], prompt: PromptVersion) -> tuple[str, Attributes]:
-    """Text and attributes covering only the prompt's facets, in its order, within its word limit."""
+    """Text and attributes covering only the prompt's facets, in its order, within its word limit; the
+    photo's own evidence (outline, classifier classes) follows, so different photos read differently."""
     templates = _phrases()["facets"]
+    extras = _phrases()["evidence"]
     noun = _noun(tags, context.get("brand", "").strip())
     all_phrases = facet_phrases(tags, context)
     chosen = {f: all_phrases[f] for f in prompt.facets if all_phrases[f]}
+    chosen |= {k: v for k, v in evidence_phrases(tags).items() if v}
 
     def compose() -> str:
         parts = []
         for i, (facet, items) in enumerate(chosen.items()):
+            if facet in extras:
+                parts.append(extras[facet].format(**{facet: _or(items) if facet == "classes" else _join(items)}))
+                continue
             body = _facet_text(facet, items, tags, context, lead=i == 0)
             if i == 0:
                 lead = templates[facet]["lead"].format(noun=noun, **{facet: body})
                 parts.append(f"{_article(lead)} {lead}")
             else:
                 parts.append(templates[facet]["clause"].format(**{facet: body}))
-        text = "; ".join(parts) if parts else f"{_article(noun)} {noun}"
+        if not parts or next(iter(chosen)) in extras:
+            parts.insert(0, f"{_article(noun)} {noun}")
+        text = "; ".join(parts)
         return text[0].upper() + text[1:] + "."
 
     text = compose()
@@ -143,9 +165,10 @@ class OfflineDescriber:
     is_lvlm: ClassVar[bool] = False  # a CNN tagger rendering templates: no model reads the prompt
 
     def __init__(self, model: str = MODEL, vision: VisionModel | None = None) -> None:
-        if model != MODEL:
+        """An earlier revision's name still opens (old workspaces name it) but describes as the current revision."""
+        if model != MODEL and model not in EARLIER:
             raise ConfigError(f"the offline provider only runs {MODEL!r}, not {model!r}")
-        self.model = model
+        self.model = MODEL
         self._vision = vision or default_vision_model()
 
     def tags_many(self, images: list[ImageRef]) -> list[Tags | OSError]:

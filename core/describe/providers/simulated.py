@@ -143,6 +143,7 @@ class SimulatedDescriber:
     key_env_var: ClassVar[str | None] = None
     supports_batch: ClassVar[bool] = False
     is_lvlm: ClassVar[bool] = False  # it reads the answers, not the image
+    answerable_facets: ClassVar[tuple[str, ...]] = TRUTH_FACETS  # QA expects no usage_context: it has no truth
 
     def __init__(self, model: str | None = None, accuracy: float | None = None) -> None:
         from_model = accuracy_of(model) if model else None
