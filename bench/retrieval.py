@@ -18,10 +18,10 @@ import numpy as np
 import pyarrow as pa
 from common import interleaved, ms, p50, p99, table, timed, write_section
 
+from core.catalog import ann
 from core.catalog.store import ITEM_SCHEMA, vector_schema
 from core.lab import Lab, open_lab
 from core.nets.encoders import HashEncoder
-from core.represent import ann
 from core.represent.recommend import load_matrix, recommend
 
 DIM = 384

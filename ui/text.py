@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.markdown_escape import escape_markdown
-from core.services.export import formula_safe
+from core.safe_text import escape_markdown, formula_safe
 
 
 def plain(value: object) -> str:

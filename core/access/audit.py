@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.access.actor import current
-from core.catalog.store import Store
+from core.access.storage import AccessStore
 from core.errors import VitrineError
 
 AUDIT_TABLE = "audit_log"
@@ -50,7 +50,7 @@ class Action(StrEnum):
     ROLES = "roles"
 
 
-def record(store: Store, action: Action, *, skus: Iterable[str] = (), detail: str = "") -> dict:
+def record(store: AccessStore, action: Action, *, skus: Iterable[str] = (), detail: str = "") -> dict:
     """Append one event for the current actor; the caller records after its change succeeded."""
     actor = current()
     listed = sorted(set(skus))
@@ -64,7 +64,7 @@ def record(store: Store, action: Action, *, skus: Iterable[str] = (), detail: st
     return row
 
 
-def events(store: Store, *, sku: str | None = None, since: datetime | None = None) -> pd.DataFrame:
+def events(store: AccessStore, *, sku: str | None = None, since: datetime | None = None) -> pd.DataFrame:
     """Events newest first, optionally only those naming `sku` or at/after `since`; `skus` as lists."""
     frame = store.frame(AUDIT_TABLE, AUDIT_SCHEMA)
     frame = frame.assign(skus=[json.loads(s or "[]") for s in frame["skus"]])

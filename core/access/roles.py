@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from core.access import audit
 from core.access.actor import Actor, current
 from core.access.audit import Action
-from core.catalog.store import Store
+from core.access.storage import AccessStore
 from core.errors import VitrineError
 
 ROLES_SETTING = "roles"
@@ -49,7 +49,7 @@ class RoleMap:
                            "viewers": list(self.viewers)})
 
 
-def role_map(store: Store) -> RoleMap:
+def role_map(store: AccessStore) -> RoleMap:
     raw = store.get_setting(ROLES_SETTING, "")
     if not raw:
         return RoleMap()
@@ -57,11 +57,11 @@ def role_map(store: Store) -> RoleMap:
     return RoleMap(Role(data.get("default", "editor")), tuple(data.get("editors", ())), tuple(data.get("viewers", ())))
 
 
-def role_of(store: Store, actor: Actor | None = None) -> Role:
+def role_of(store: AccessStore, actor: Actor | None = None) -> Role:
     return role_map(store).role_of(actor or current())
 
 
-def require(store: Store, action: Action) -> Actor:
+def require(store: AccessStore, action: Action) -> Actor:
     """The guard: returns the acting editor, or raises PermissionDenied naming who, their role and the fix."""
     actor = current()
     if role_map(store).role_of(actor) is Role.EDITOR:
@@ -72,7 +72,7 @@ def require(store: Store, action: Action) -> Actor:
                            f"was changed. An editor can grant the role with `vitrine roles --editor {actor.name}`")
 
 
-def set_roles(store: Store, roles: RoleMap) -> RoleMap:
+def set_roles(store: AccessStore, roles: RoleMap) -> RoleMap:
     """Replace the workspace's role map (an editor's act, audited); refuses a map that locks every editor out."""
     actor = require(store, Action.ROLES)
     if roles.role_of(actor) is not Role.EDITOR:

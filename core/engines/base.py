@@ -15,12 +15,12 @@ from typing import Protocol
 
 import numpy as np
 
+from core.catalog.ann import AnnConfig
 from core.catalog.store import Store
 from core.describe.base import Describer
 from core.describe.prompts import PromptVersion
 from core.models import Description, ImageRef
 from core.nets.encoders import MiniLMEncoder, TextEncoder
-from core.represent.ann import AnnConfig
 
 Encode = Callable[[list[str]], np.ndarray]
 

@@ -7,13 +7,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from core.catalog.ann import AnnConfig, build_index
 from core.catalog.store import Store
 from core.describe.base import Describer
 from core.describe.prompts import PromptVersion
 from core.engines.base import Model, VectorRows
 from core.errors import ConfigError
 from core.models import Description, ImageRef
-from core.represent.ann import AnnConfig, build_index
 
 BATCH_SIZE = 32  # images per describe_many call (offline tagger batches its CNN)
 BATCHES_IN_FLIGHT = 2  # in order; one batch's CNN overlaps the next one's decoding, tagging and rendering

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import ray
 from ray.data import ActorPoolStrategy, Dataset
 
+from core.catalog.ann import VECTOR_COLUMN, AnnConfig
 from core.catalog.store import Store, vector_rows, vector_schema, with_commit_retry
 from core.config import settings
 from core.describe.base import Describer
@@ -34,7 +35,6 @@ from core.engines.local import BATCH_SIZE, describe_here
 from core.errors import ConfigError
 from core.models import Description, ImageRef
 from core.nets.backend import set_thread_budget
-from core.represent.ann import VECTOR_COLUMN, AnnConfig
 
 EMBED_BATCH = 256  # rows per actor call: MiniLM sorts each batch by length, so larger batches pad less
 DESCRIBE_BATCH = 2 * BATCH_SIZE  # two describe_many batches per actor call, the second's CNN overlapping the first

@@ -20,7 +20,7 @@ from core.evaluation.splits import SPLIT_HELP
 from core.lab import Lab
 from core.markdown_sections import splice_section
 from core.models import Progress
-from core.services.export import formula_safe_csv
+from core.safe_text import formula_safe_csv
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> list[str]:

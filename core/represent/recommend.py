@@ -18,13 +18,13 @@ import lancedb
 import numpy as np
 from lancedb.background_loop import LOOP
 
+from core.catalog import ann
 from core.catalog.store import table_slug
 from core.config import settings
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import FACETS
 from core.nets.encoders import normalise
-from core.represent import ann
 
 # What matrices and memoised values may hold between requests; one 1M-item 384-d representation is ~1.5 GB of
 # vectors plus ~0.2 GB of SKU list and index, so the default keeps one such and some small ones.

@@ -7,8 +7,8 @@ import pandas as pd
 
 from core.evaluation.report import markdown_table
 from core.lab import Lab
+from core.safe_text import formula_safe_csv
 from core.services.ab import ABResult
-from core.services.export import formula_safe_csv
 from core.services.votes import votes, win_rate
 
 VOTE_COLUMNS = {"a": "votes A", "b": "votes B", "tie": "ties"}

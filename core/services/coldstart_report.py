@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.catalog.store import now_iso
-from core.markdown_escape import escape_markdown
+from core.safe_text import escape_markdown, formula_safe_csv
 from core.services.coldstart import REACH_K, ColdStartPreview
-from core.services.export import formula_safe_csv
 
 CSV_COLUMNS = ["section", "rank", "id", "title", "category", "cosine", "cutoff", "note"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,26 +13,10 @@ from core.describe.revisions import human_facets, human_revisions, reviews
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Attributes
+from core.safe_text import formula_safe_csv
 from core.services.runs import resolve_run
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 COPY_FORMATS = ("csv", "jsonl", "parquet")
-
-
-def formula_safe(value: object) -> object:
-    """Spreadsheets run text led by = + - @ tab or CR as a formula; a leading apostrophe shows it as text instead.
-    A signed number ('-12.5') is not a formula and stays a number."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def formula_safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV with every cell and header defused, UTF-8 with a BOM so Excel reads accents right."""
-    safe = frame.map(formula_safe)
-    safe.columns = [formula_safe(c) for c in frame.columns]
-    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 @dataclass

@@ -29,8 +29,8 @@ from core.describe.registry import provider_class
 from core.errors import ConfigError, VitrineError
 from core.evaluation.bootstrap import Estimate
 from core.lab import Lab
+from core.safe_text import formula_safe_csv
 from core.services.ab import Side
-from core.services.export import formula_safe_csv
 from core.services.flag_rate import flag_rate
 from core.services.qa import qa_table
 

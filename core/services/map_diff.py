@@ -18,7 +18,7 @@ from core.errors import VitrineError
 from core.lab import Lab
 from core.represent.coverage import coverage
 from core.represent.recommend import default_representation, load_matrix
-from core.services.export import formula_safe_csv
+from core.safe_text import formula_safe_csv
 
 K = 10
 BLOCK_ROWS = 1024  # similarity rows computed at once: 1024 × 100k float32 is 400 MB at most

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.catalog.ann import DEFAULT as ANN_DEFAULT
+from core.catalog.ann import needs_index
 from core.describe.connections import Connection, remember
 from core.describe.endpoints import Where
 from core.describe.identity import run_descriptions
@@ -20,8 +22,6 @@ from core.engines.local import LOCAL
 from core.errors import VitrineError
 from core.lab import Lab
 from core.models import Progress
-from core.represent.ann import DEFAULT as ANN_DEFAULT
-from core.represent.ann import needs_index
 from core.represent.coverage import Coverage, coverage
 from core.represent.representations import (
     TITLE,

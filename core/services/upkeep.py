@@ -15,7 +15,7 @@ from core.catalog.journal import listing
 from core.catalog.store import ITEM_SCHEMA
 from core.errors import VitrineError
 from core.lab import Lab
-from core.services.export import formula_safe_csv
+from core.safe_text import formula_safe_csv
 from core.services.sync import keep_in_step
 
 STORED_COLUMNS = tuple(ITEM_SCHEMA.names)

@@ -2,9 +2,10 @@
 (real MiniLM, EfficientNet and offline tagger), first sync (append path), an edit (merge path), and the ANN index
 builds above a lowered threshold. Needs the `vitrine[ray]` extra; skips without it.
 
-Sized for CI: every SKU has its own title (2,000 texts embedded and described by both engines) but they share 16
-photos, as colour variants do, and both engines run the CNN once per distinct photo; so the image-bound work is
-small while every row is still compared. Where the time goes per engine: BENCHMARKS.md, "Engines: local vs Ray"."""
+Sized for CI: 2,400 SKUs, every row compared, but shaped like a real catalogue so the work per distinct input is
+done once: 600 products in 4 sizes (a product's sizes share its title and photo, so one description) and 16 photos
+shared by the products, as colour variants do; both engines encode each distinct input once. Where the time goes
+per engine: BENCHMARKS.md, "Engines: local vs Ray"."""
 
 import json
 import shutil
@@ -13,18 +14,19 @@ import time
 import numpy as np
 import pytest
 
+from core.catalog import ann
 from core.catalog.ingest import ingest
 from core.catalog.store import ITEM_SCHEMA
 from core.cli.main import main
 from core.lab import open_lab
-from core.represent import ann
 from tests.fakes import COLOURS, png_bytes
 
 pytest.importorskip("ray")
 pytest.importorskip("lance_ray")
 pytestmark = pytest.mark.slow
 
-ITEMS = 2000
+ITEMS = 2400
+SIZES = ("S", "M", "L", "XL")
 SHAPES = ("square", "circle")
 MATERIALS = ("leather", "linen", "wool", "cotton", "canvas")
 STYLES = ("classic", "sporty", "bohemian", "minimal")
@@ -33,7 +35,7 @@ NOUNS = ("tote", "shirt", "scarf", "sneaker", "vase", "lamp", "jacket")
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory):
-    """One workspace: a few ingested images, each shared by many SKUs (as colour variants are), titles not."""
+    """One workspace: a few ingested images, each shared by many products; each product in every size."""
     root = tmp_path_factory.mktemp("ray-engine")
     folder = root / "images"
     folder.mkdir()
@@ -48,10 +50,11 @@ def catalogue(tmp_path_factory):
     lab.store.delete_rows("items", "sku LIKE 'I%'")
     items = []
     for i in range(ITEMS):
-        material, style, noun = MATERIALS[i % 5], STYLES[i % 4], NOUNS[i % 7]
-        items.append(images[i % len(images)] | {
-            "sku": f"S{i:05d}", "title": f"{style.title()} {material} {noun} no. {i}", "category": f"{noun}s",
-            "extra": json.dumps({"material": material, "style": style})})
+        product, size = divmod(i, len(SIZES))
+        material, style, noun = MATERIALS[product % 5], STYLES[product % 4], NOUNS[product % 7]
+        items.append(images[product % len(images)] | {
+            "sku": f"S{i:05d}", "title": f"{style.title()} {material} {noun} no. {product}", "category": f"{noun}s",
+            "extra": json.dumps({"material": material, "style": style, "size": SIZES[size]})})
     lab.store.upsert_items(items)
     return workspace
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.catalog import ann
 from core.lab import Lab
 from core.nets.encoders import normalise
-from core.represent import ann, recommend
+from core.represent import recommend
 from core.represent.recommend import load_matrix, nearest, top_k
 
 DIM = 16

@@ -11,8 +11,9 @@ import pytest
 from core.cli import main as cli
 from core.errors import VitrineError
 from core.runs.prompt import run_prompt
+from core.safe_text import formula_safe
 from core.services import qa
-from core.services.export import formula_safe, product_copy
+from core.services.export import product_copy
 from core.services.upkeep import export_csv, update_items
 from tests.fakes import FakeDescriber
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.markdown_escape import escape_markdown
+from core.safe_text import escape_markdown
 from core.services.coldstart_report import md
 from ui.text import plain
 
@@ -18,7 +18,7 @@ HOSTILE = ["[click](http://evil.example/x.png)", "![img](http://evil.example/p.g
 def test_the_escaping_pattern_is_defined_once_in_core():
     defining = [p.relative_to(ROOT).as_posix() for folder in ("core", "ui", "pages")
                 for p in sorted((ROOT / folder).rglob("*.py")) if r"\[\]()#+\-.!|<>~$:=&" in p.read_text("utf-8")]
-    assert defining == ["core/markdown_escape.py"]
+    assert defining == ["core/safe_text.py"]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
