@@ -71,8 +71,8 @@ def test_saving_an_edit_creates_v2_in_the_workspace_and_keeps_v1(lab):
     assert [v.version for v in lab.prompts.versions("preference")] == [1, 2]
 
 
-def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer):
-    calls = len(fake_describer.calls)
+def _ab_run(lab, *, blind: bool = True):
+    """preference@v1 against appearance@v1 on 6 items with the fake describer (already described: free)."""
     at = open_page(lab, PAGE)
     at.selectbox(key="pl_ab_A_prompt").select("preference@v1")
     at.selectbox(key="pl_ab_B_prompt").select("appearance@v1")
@@ -81,6 +81,12 @@ def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer)
     at.number_input(key="pl_ab_n").set_value(6)
     at.button(key="pl_ab_run_button").click().run()
     assert not at.exception and not at.error
+    return at.toggle(key="pl_blind").set_value(True).run() if blind else at
+
+
+def test_ab_run_shows_both_sides_and_a_blind_vote_is_stored(lab, fake_describer):
+    calls = len(fake_describer.calls)
+    at = _ab_run(lab, blind=False)
     texts = [t.value for t in at.text]
     assert "Red Linen Shirt apparel for preference" in texts and "Red Linen Shirt apparel for appearance" in texts
     assert len(fake_describer.calls) == calls  # both runs were already described: the A/B paid nothing
@@ -155,16 +161,7 @@ def test_a_saved_version_is_what_diff_and_ab_side_b_pick_next(lab):
     assert at.selectbox(key="pl_ab_B_prompt").value == "preference@v2"
 
 
-def _ab_run(lab):
-    at = open_page(lab, PAGE)
-    at.selectbox(key="pl_ab_A_prompt").select("preference@v1")
-    at.selectbox(key="pl_ab_B_prompt").select("appearance@v1")
-    at.selectbox(key="pl_ab_A_provider").select("fake")
-    at.selectbox(key="pl_ab_B_provider").select("fake")
-    at.number_input(key="pl_ab_n").set_value(6)
-    at.button(key="pl_ab_run_button").click().run()
-    assert not at.exception and not at.error
-    return at.toggle(key="pl_blind").set_value(True).run()
+
 
 
 def test_a_blind_vote_reruns_only_the_voting_part_of_the_page(lab, monkeypatch):
