@@ -10,12 +10,17 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# GFM links bare URLs and e-mail addresses after escapes are resolved, so a backslash cannot stop it; an invisible
+# word joiner between "https:" and "//", "www" and ".", "@" and the domain can.
+_AUTOLINK = re.compile(r"(?i)(?<=https:)(?=//)|(?<=http:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])")
+WORD_JOINER = "\u2060"
 
 
 def escape_markdown(value: object) -> str:
-    """The value as text with every character Markdown (or Streamlit's directives) could act on backslash-escaped;
-    newlines are left to the caller: a line break on a page, a space in a table cell."""
-    return _SPECIAL.sub(r"\\\1", str(value))
+    """The value as text with every character Markdown (or Streamlit's directives) could act on backslash-escaped
+    and bare URLs / e-mail addresses kept from becoming links; newlines are left to the caller: a line break on a
+    page, a space in a table cell."""
+    return _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(value)))
 
 
 def formula_safe(value: object) -> object:

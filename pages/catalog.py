@@ -35,10 +35,16 @@ if flash := st.session_state.pop("catalog_flash", None):
 with st.expander("Add images", expanded=lab.store.item_count() == 0):
     st.caption("Upload images or .zip archives. An optional metadata CSV (columns sku, image, and optionally "
                "title, category and any others) names each image's SKU; without it the file name is the SKU.")
-    files = st.file_uploader("Images or .zip", accept_multiple_files=True,
-                             type=[s.lstrip(".") for s in sorted(IMAGE_SUFFIXES)] + ["zip"])
-    csv_file = st.file_uploader("Metadata CSV (optional)", type=["csv"])
-    if st.button("Ingest", type="primary", disabled=not files):
+    # A form: Streamlit disables its submit button while any of its uploads is still in progress, so Ingest can't
+    # run with the images but without the CSV that names them (observed in a browser session).
+    with st.form("catalog_upload", clear_on_submit=False, border=False):
+        files = st.file_uploader("Images or .zip", accept_multiple_files=True,
+                                 type=[s.lstrip(".") for s in sorted(IMAGE_SUFFIXES)] + ["zip"])
+        csv_file = st.file_uploader("Metadata CSV (optional)", type=["csv"])
+        submitted = st.form_submit_button("Ingest", type="primary")
+    if submitted and not files:
+        st.error("Choose images or a .zip to ingest first.")
+    elif submitted:
         with user_errors(), st.status("Ingesting and embedding titles…", expanded=False) as status:
             report = ingest_uploads(lab, [(f.name, f.getvalue()) for f in files],
                                     csv_file.getvalue() if csv_file else None)

@@ -191,7 +191,8 @@ class VisionModel:
         """analyse() remembered by content key (image sha): a second prompt or the `visual` baseline
         re-uses the forward pass instead of repeating it."""
         with self._cache_lock:
-            missing = [i for i, key in enumerate(keys) if key not in self._cache]
+            first = {key: i for i, key in reversed(list(enumerate(keys)))}  # a repeated image runs the CNN once
+            missing = [i for key, i in first.items() if key not in self._cache]
         if missing:
             fresh = self.analyse([images[i] for i in missing])
             with self._cache_lock:

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.lab import Lab
 from core.runs.prompt import run_prompt
+from core.safe_text import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERACTIONS = """shopper_id,sku,timestamp
@@ -42,8 +43,9 @@ def open_page(lab: Lab, page: str | None = None, timeout: float = 30) -> AppTest
 
 
 def shown(value: str) -> str:
-    """Text as the reader sees it: ui.text.plain escapes Markdown with backslashes, the browser drops them."""
-    return re.sub(r"\\(.)", r"\1", value)
+    """Text as the reader sees it: ui.text.plain escapes Markdown with backslashes and breaks autolinks with an
+    invisible word joiner; the browser shows neither."""
+    return re.sub(r"\\(.)", r"\1", value).replace(WORD_JOINER, "")
 
 
 def errors(at: AppTest) -> list[str]:

@@ -36,7 +36,7 @@ def test_upload_reports_each_file_then_describes_new_items(app_lab):
     at.file_uploader[0].set_value([("N1.png", png_bytes("green"), "image/png"),
                                    ("broken.png", b"not an image", "image/png"),
                                    ("more.zip", archive.getvalue(), "application/zip")])
-    button(at.run(), "Ingest").click().run()
+    button(at, "Ingest").click().run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Accepted": "2", "Updated": "0", "Duplicate": "0", "Rejected": "1"}
@@ -108,7 +108,7 @@ def test_unusable_metadata_csv_is_a_clear_error(app_lab):
     at = open_page(app_lab, "pages/catalog.py")
     at.file_uploader[0].set_value(("N1.png", png_bytes("green"), "image/png"))
     at.file_uploader[1].set_value(("meta.csv", b"name,title\nN1.png,Shirt\n", "text/csv"))
-    button(at.run(), "Ingest").click().run()
+    button(at, "Ingest").click().run()
     assert not at.exception
     assert "missing column(s) sku, image" in errors(at)[0]
     assert "N1" not in set(app_lab.store.items()["sku"])
@@ -150,3 +150,11 @@ def test_every_grid_item_links_to_its_detail_page(app_lab):
     at = open_page(app_lab, "pages/catalog.py")
     links = {e.proto.query_string for e in at.get("page_link")}
     assert links == {f"sku={s}" for s in app_lab.store.items()["sku"]}
+
+
+def test_ingest_without_images_says_what_to_choose(app_lab):
+    at = open_page(app_lab, "pages/catalog.py")
+    count = app_lab.store.item_count()
+    button(at, "Ingest").click().run()
+    assert errors(at) == ["Choose images or a .zip to ingest first."]
+    assert app_lab.store.item_count() == count

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.safe_text import WORD_JOINER
 from ui.text import plain, safe_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,4 +84,4 @@ def test_plain_neutralises_links_images_latex_and_colour_directives():
     hostile = "![x](http://127.0.0.1:9/leak) [click](http://x) $x^2$ :red[alert] **bold** <b>tag</b>"
     escaped = plain(hostile)
     assert re.search(r"(?<!\\)[\[\]()$*<>:!]", escaped) is None  # every active character is escaped
-    assert escaped.replace("\\", "") == hostile  # the same characters, shown literally
+    assert escaped.replace("\\", "").replace(WORD_JOINER, "") == hostile  # the same characters, shown literally

@@ -187,3 +187,23 @@ def test_max_abs_diff_covers_every_output_and_refuses_to_broadcast() -> None:
         max_abs_diff(a, b)
     with pytest.raises(ValueError):
         max_abs_diff((a, a), (a,))
+
+
+def test_a_batch_repeating_one_image_runs_the_network_on_it_once(monkeypatch):
+    from core.nets.vision import FEATURE_DIM, NUM_CLASSES, VisionBatch, VisionModel
+
+    model = VisionModel()  # lazy: no weights load unless analyse really runs
+    seen: list[int] = []
+
+    def analyse(images, batch_size=32):
+        seen.append(len(images))
+        n = len(images)
+        return VisionBatch(np.arange(n * NUM_CLASSES, dtype=np.float32).reshape(n, NUM_CLASSES),
+                           np.arange(n * FEATURE_DIM, dtype=np.float32).reshape(n, FEATURE_DIM))
+
+    monkeypatch.setattr(model, "analyse", analyse)
+    batch = model.analyse_keyed(["a", "b", "a", "a"], ["img-a", "img-b", "img-a", "img-a"])
+    assert seen == [2]  # two distinct images, one forward pass each
+    np.testing.assert_array_equal(batch.features[0], batch.features[2])
+    assert batch.features.shape == (4, FEATURE_DIM)
+    assert not np.array_equal(batch.features[0], batch.features[1])

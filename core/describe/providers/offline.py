@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from core.describe.prompts import PromptVersion
 from core.describe.tagging import Tags, appearance, palette, tag_from
 from core.errors import ConfigError
 from core.models import FACETS, Attributes, Description, ImageRef
+from core.nets.backend import cpu_threads
 from core.nets.vision import VisionModel, default_vision_model, load_rgb
 
 # Descriptions are keyed by model, so the tagger's revision is in it: bump it when tagging rules or phrase data change.
@@ -29,7 +29,7 @@ EARLIER = ("efficientnet-lite0-tagger",)  # earlier revisions' names, as stored 
 @cache
 def _pool() -> ThreadPoolExecutor:
     """Threads for the pixel analysis beside the CNN: numpy and ONNX Runtime release the GIL, so both cores work."""
-    return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="vitrine-tagging")
+    return ThreadPoolExecutor(max_workers=cpu_threads(), thread_name_prefix="vitrine-tagging")
 
 
 @cache
