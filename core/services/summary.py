@@ -9,6 +9,7 @@ from core.describe.connections import Connection, list_connections
 from core.describe.endpoints import Where, default_base_url, mask_url
 from core.describe.registry import provider_class, provider_label, provider_names
 from core.describe.secrets import route_key
+from core.errors import ConfigError
 from core.lab import Lab
 from core.represent.coverage import list_representations
 
@@ -69,12 +70,22 @@ class WorkspaceSummary:
     has_interactions: bool
 
 
+def _described_as(lab: Lab, provider: str, model: str) -> str:
+    """The model the active describer really runs: a blank setting means its default, an earlier revision's name
+    (the offline tagger's) means the current one; a provider no longer installed shows the stored name."""
+    try:
+        return lab.describer(provider, model=model or None).model
+    except ConfigError:
+        return model
+
+
 def workspace_summary(lab: Lab) -> WorkspaceSummary:
     items = lab.store.items()
     descs = lab.store.descriptions()
     reps = list_representations(lab)
     provider, model = lab.active_provider()
     connection = lab.connection(provider, model=model or None)
+    model = _described_as(lab, provider, model)
     via = f" via {connection.name or connection.base_url}" if connection.explicit else ""
     return WorkspaceSummary(
         root=str(lab.workspace.root), items=len(items),

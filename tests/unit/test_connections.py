@@ -231,9 +231,9 @@ def test_run_prompt_records_an_explicit_connection_and_uses_its_concurrency(stoc
 
 def test_home_names_the_connection_of_the_active_run(described_lab) -> None:
     lab = described_lab.lab
-    assert workspace_summary(lab).active_provider == "fake"
+    assert workspace_summary(lab).active_provider == "fake/fake-1"  # a blank model named as the describer runs it
     remember(lab.store, Connection(provider="fake", model="fake-1", base_url=LOCAL), lab.describer("fake"))
-    assert workspace_summary(lab).active_provider == f"fake via {LOCAL}"
+    assert workspace_summary(lab).active_provider == f"fake/fake-1 via {LOCAL}"
 
 
 def test_regenerate_with_a_blank_model_keeps_the_items_model(stocked_lab: Lab, fake_describer) -> None:

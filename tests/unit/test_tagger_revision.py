@@ -44,3 +44,11 @@ def test_the_default_run_is_the_current_revisions(stocked_lab: Lab, active_model
 def test_without_a_current_run_the_earlier_revisions_run_is_still_the_default(stocked_lab: Lab) -> None:
     lab = described_by(stocked_lab, EARLIER[0])
     assert default_representation(lab) == f"preference@v1/offline/{EARLIER[0]}"
+
+
+def test_home_names_the_revision_that_will_describe(lab: Lab) -> None:
+    from core.services.summary import workspace_summary
+
+    lab.store.set_setting("active_provider", "offline")
+    lab.store.set_setting("active_model", EARLIER[0])  # promoted before the revision: Home used to show this
+    assert workspace_summary(lab).active_provider == f"offline/{MODEL}"
