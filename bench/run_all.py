@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark script in bench/ with --write, so BENCHMARKS.md is regenerated as a whole.
 
-Usage: python bench/run_all.py [--only retrieval,encoding] [--skip eval_movielens]
+Usage: python bench/run_all.py [--only retrieval,efficiency] [--skip eval_movielens]
 
 A script is a benchmark when it accepts --write (each owns its own marked section of BENCHMARKS.md). They run
 one at a time, in separate processes, because they time things; a failure is reported and the rest still run.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Performance benchmarks in issue order; any other --write script (accuracy, evaluation) runs first.
-ORDER = ["retrieval", "encoding", "describe_throughput", "ingest_offline", "maps", "maps_large", "housekeeping", "app_browser"]
+ORDER = ["retrieval", "efficiency", "describe_throughput", "ingest_offline", "maps", "maps_large", "housekeeping", "app_browser"]
 EXTRA_ARGS = {"retrieval": ["--kinds", "ivf_pq,ivf_hnsw_sq"]}
 
 
