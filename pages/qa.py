@@ -164,6 +164,9 @@ with user_errors():
     st.caption(f"{len(view)} of {len(table)} descriptions · "
                + plain(" · ".join(f"{name}: {n}" for name, n in counts.items())))
 
+    st.download_button(f"Download these {len(view):,} descriptions (CSV)", lambda: qa.qa_csv(view),
+                       file_name="description-qa.csv", mime="text/csv", on_click="ignore", key="qa_download",
+                       disabled=view.empty)
     shown = view
     if len(view) > PAGE_ROWS:
         pages = -(-len(view) // PAGE_ROWS)

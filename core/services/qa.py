@@ -38,6 +38,7 @@ from core.nets.encoders import text_sha
 from core.represent.representations import run_name
 from core.runs.describe import RunReport
 from core.runs.prompt import run_prompt
+from core.safe_text import formula_safe_csv
 from core.services.qa_flags import ItemFacts, auto_flags, colour_words, shared_text_flags
 from core.workers import in_worker_process
 
@@ -263,6 +264,18 @@ def qa_table(lab: Lab, *, category: str | None = None, prompt_ref: str | None = 
 def with_thumbnails(lab: Lab, frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with a `thumbnail` data URI each; only for the rows shown, as encoding all of them is slow."""
     return frame.assign(thumbnail=[_thumb_uri(str(lab.images.thumb_path(sha))) for sha in frame["image_sha256"]])
+
+
+QA_EXPORT_COLUMNS = ["sku", "title", "category", "prompt_ref", "provider", "model", "status", "edited", "auto_flags",
+                     "text", "original_text", "attributes", "reason", "note", "reviewer", "error"]
+
+
+def qa_csv(frame: pd.DataFrame) -> bytes:
+    """The QA table as the reviewer filtered it, formula-safe: flags and facets as readable text, one row per
+    description (what a buyer or a vendor gets to fix the catalogue from)."""
+    out = frame.assign(auto_flags=frame["auto_flags"].map(lambda flags: "; ".join(flags)),
+                       attributes=frame["attributes"].map(attribute_text))
+    return formula_safe_csv(out[[c for c in QA_EXPORT_COLUMNS if c in out.columns]])
 
 
 def status_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -225,5 +225,16 @@ def test_product_copy_export_button_names_what_it_leaves_out(app_lab):
     assert not at.exception
     assert at.selectbox(key="qa_copy_run").value == "preference@v1/fake/fake-1"
     assert any("5 item(s) are not approved" in shown(c.value) for c in at.caption)
-    [button] = [e for e in at.get("download_button")]
+    [button] = [e for e in at.get("download_button") if e.proto.label.startswith(("Download CSV", "Download JSONL",
+                                                                                  "Download PARQUET"))]
     assert button.proto.label == "Download CSV" and not button.proto.disabled
+
+
+def test_the_filtered_table_offers_its_download(app_lab):
+    at = open_page(app_lab, PAGE)
+    total = len(qa.qa_table(app_lab))
+    assert f"Download these {total:,} descriptions (CSV)" in [b.proto.label for b in at.get("download_button")]
+    at.selectbox(key="qa_category").select("bags").run()
+    bags = len(qa.qa_table(app_lab, category="bags"))
+    assert bags < total
+    assert f"Download these {bags:,} descriptions (CSV)" in [b.proto.label for b in at.get("download_button")]

@@ -1,5 +1,8 @@
 """The review loop's core: approval keeps an edit visible, facets are editable, bulk actions, Regenerate's default."""
 
+import io
+
+import pandas as pd
 import pytest
 
 from core.catalog.journal import undo
@@ -93,3 +96,16 @@ def test_regenerate_defaults_to_the_newest_version_of_the_prompt(described):
                            facets=list(v1.facets), max_words=v1.max_words)
     assert qa.regenerate_default(described, "preference@v1") == "preference@v2"
     assert qa.regenerate_default(described, "gone@v3") == described.active_prompt().ref
+
+
+def test_the_qa_table_downloads_as_the_reviewer_filtered_it_and_formula_safe(described_lab):
+    lab = described_lab.lab
+    table = qa.qa_table(lab)
+    key = table.iloc[0]["key"]
+    qa.edit(lab, key, "=HYPERLINK(\"http://x\",\"click\") a reviewer's text")
+    view = qa.filter_qa(qa.qa_table(lab), status="edited")
+    frame = pd.read_csv(io.BytesIO(qa.qa_csv(view)), encoding="utf-8-sig", keep_default_na=False)
+    assert frame["sku"].tolist() == view["sku"].tolist() and len(frame) == 1
+    assert frame.loc[0, "text"].startswith("'=HYPERLINK")  # shows as text in a spreadsheet, never runs
+    assert frame.loc[0, "original_text"] == view.iloc[0]["original_text"]
+    assert frame.loc[0, "status"] == "edited" and "auto_flags" in frame.columns
