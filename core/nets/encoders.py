@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from core.config import force_offline
-from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session
+from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session, cpu_threads
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -90,7 +89,7 @@ class MiniLMEncoder:
             return np.zeros((0, self.dim), np.float32)
         run = self._net.runner()
         batches = plan_batches(self.token_lengths(texts), self.batch_size, TOKEN_BUDGETS[self.backend])
-        workers = min(len(batches), len(os.sched_getaffinity(0)) if self.backend == "onnxruntime" else 1)
+        workers = min(len(batches), cpu_threads() if self.backend == "onnxruntime" else 1)
         out = np.empty((len(texts), self.dim), np.float32)
         with ThreadPoolExecutor(workers, thread_name_prefix="vitrine-encode") as pool:  # ORT releases the GIL
             for rows, vectors in zip(batches, pool.map(lambda rows: run([texts[i] for i in rows]), batches),

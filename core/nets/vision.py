@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session
+from core.nets.backend import LazyNetwork, Network, cached_path, cpu_session, cpu_threads
 
 if TYPE_CHECKING:
     import torch
@@ -97,7 +96,7 @@ def _torch_runner(weights: Path) -> Runner:
     import torch
 
     model = _torch_model(weights)
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    torch.set_num_threads(cpu_threads())
 
     def run(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():

@@ -83,3 +83,26 @@ def test_bucketed_batches_give_each_texts_own_vector_in_input_order(backend: str
     assert len({len(b) for b in plan_batches(encoder.token_lengths(texts), encoder.batch_size,
                                              TOKEN_BUDGETS[backend])}) > 1
     np.testing.assert_allclose(bucketed, alone, atol=1e-5)
+
+
+def test_a_thread_budget_caps_the_encoders_parallel_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a Ray actor sharing a node with its siblings: sizing by CPU affinity would start cores x actors threads
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.nets import backend, encoders
+
+    started: list[int] = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, workers: int, **kwargs: object) -> None:
+            started.append(workers)
+            super().__init__(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(encoders, "ThreadPoolExecutor", Recording)
+    monkeypatch.setattr(backend, "_thread_budget", None)  # restored after the test
+    texts = [f"a {'long ' * (i % 40)}linen shirt number {i}" for i in range(300)]
+    encoder = MiniLMEncoder(backend="onnxruntime")
+    expected = encoder.encode(texts)
+    backend.set_thread_budget(1)
+    np.testing.assert_allclose(encoder.encode(texts), expected, atol=1e-5)
+    assert len(started) == 2 and started[1] == 1  # within the budget, the same vectors
