@@ -12,7 +12,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 # GFM links bare URLs and e-mail addresses after escapes are resolved, so a backslash cannot stop it; an invisible
 # word joiner between "https:" and "//", "www" and ".", "@" and the domain can.
-_AUTOLINK = re.compile(r"(?i)(?<=https:)(?=//)|(?<=http:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])")
+_AUTOLINK = re.compile(r"(?i)(?<=https:)(?=//)|(?<=http:)(?=//)|(?<=\bwww)(?=\.)|(?<=[\w.+-]@)(?=[\w-]+\.[\w-])")
 WORD_JOINER = "\u2060"
 
 

@@ -39,6 +39,8 @@ def copy_export_panel(lab: Lab) -> None:
                    "CSV cells that start like a spreadsheet formula are escaped.")
         for note in copy.notes():
             st.caption(plain(note))
-        st.download_button(plain(f"Download {fmt.upper()}"), lambda: copy_bytes(copy.frame, fmt),
+        # The bytes, not a callable: a deferred file was sometimes gone when a rerun of the page (a QA action)
+        # replaced the fragment between drawing the button and the browser asking for it (browser session walk).
+        st.download_button(plain(f"Download {fmt.upper()}"), copy_bytes(copy.frame, fmt),
                            key="qa_copy_download", file_name=f"product_copy.{fmt}", mime=MIME[fmt],
                            disabled=copy.frame.empty, on_click="ignore")

@@ -20,6 +20,7 @@ from core.cli.app import serve_environment, streamlit_command
 from core.config import PROJECT_DIR
 from core.lab import open_lab
 from core.nets.encoders import HashEncoder
+from core.safe_text import WORD_JOINER
 from tests.fakes import write_catalog
 from ui.server import free_port
 
@@ -111,7 +112,7 @@ def test_visitors_see_only_sign_in_then_sign_in_and_out_and_media_urls(served, b
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=USER).click()  # the provider's one-click predefined user
     page.get_by_role("heading", name="Vitrine — merchandising lab").wait_for()
-    page.get_by_text(f"Signed in as {USER} (editor)").wait_for()
+    page.get_by_text(f"Signed in as {USER} (editor)".replace("@", "@" + WORD_JOINER)).wait_for()  # no mailto link
 
     page.get_by_test_id("stSidebarNav").get_by_text("Catalog", exact=True).click()
     image = page.locator("img[src*='/media/']").first

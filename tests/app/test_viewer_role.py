@@ -13,13 +13,15 @@ AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret":
         "http://127.0.0.1:9/.well-known/openid-configuration"}
 
 
-def _as(lab, email: str) -> AppTest:
+def _as(lab, email: str) -> tuple[AppTest, list[str]]:
+    """The QA page as `email`, and what the account panel said on the first page (app.py's own run)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["lab"] = lab
     at.secrets["auth"] = AUTH
     at.user = {"is_logged_in": True, "email": email}
-    at.switch_page("pages/qa.py")
-    return at.run()
+    at.run()  # app.py first: its sign-in gate and account panel (a switch before the first run can skip them)
+    panel = [shown(c.value) for c in at.sidebar.caption]
+    return at.switch_page("pages/qa.py").run(), panel
 
 
 def test_a_signed_in_viewer_is_refused_where_data_changes(described_lab):
@@ -27,14 +29,15 @@ def test_a_signed_in_viewer_is_refused_where_data_changes(described_lab):
     with acting_as(Actor("ana@shop.example", "sign-in")):
         set_roles(lab.store, RoleMap(Role.VIEWER, editors=("ana@shop.example",)))
     before = qa.reviews(lab.store)
-    at = _as(lab, "bob@shop.example")
+    at, panel = _as(lab, "bob@shop.example")
     assert not at.exception
-    assert "Signed in as bob@shop.example (viewer)" in [shown(c.value) for c in at.sidebar.caption]
+    assert panel == ["Signed in as bob@shop.example (viewer)"]
     at.button(key="qa_approve").click().run()
     assert any("bob@shop.example is a viewer" in e for e in errors(at))
     assert qa.reviews(lab.store).equals(before)
 
-    editor = _as(lab, "ana@shop.example")
+    editor, panel = _as(lab, "ana@shop.example")
+    assert panel == ["Signed in as ana@shop.example (editor)"]
     editor.button(key="qa_approve").click().run()
     assert not errors(editor)
     assert (qa.reviews(lab.store)["status"] == "approved").sum() == 1

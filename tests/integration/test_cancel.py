@@ -27,7 +27,10 @@ def test_ctrl_c_stops_sending_and_keeps_every_finished_description(tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "core", "describe", "--workspace", str(tmp_path / "ws"),
                                  "--provider", "openai", "--model", "gpt-4o-mini", "--base-url", srv.base_url_openai,
                                  "--concurrency", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=os.environ | {"OPENAI_API_KEY": "sk-test-cancel"})
+                                text=True, env=os.environ | {"OPENAI_API_KEY": "sk-test-cancel"},
+                                # as from a terminal: a runner started in the background (nohup, `cmd &`) passes
+                                # SIGINT down ignored, and Python then never raises KeyboardInterrupt
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 120
         while len(srv.requests) < 3 and time.time() < deadline:
             time.sleep(0.05)

@@ -40,3 +40,8 @@ def test_bare_urls_and_addresses_cannot_become_links(text):
     rendered = re.sub(r"\\(.)", r"\1", escape_markdown(text))
     assert re.search(r"(?i)https?://|www\.|@[\w-]", rendered) is None
     assert rendered.replace(WORD_JOINER, "") == text
+
+
+@pytest.mark.parametrize("text", ["Recall@10 from the newest report", "NDCG@10", "preference@v2", "@ the fair"])
+def test_text_that_cannot_autolink_is_left_as_it_is(text):
+    assert WORD_JOINER not in escape_markdown(text)
