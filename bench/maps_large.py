@@ -25,7 +25,8 @@ SECTION = "perf-P5-100k"
 CHROMIUM = "/usr/bin/chromium"
 K = 15  # neighbours for trustworthiness, as for the map itself
 OPEN = r"""
-import json, sys, time
+import json, os, sys, time
+load = os.getloadavg()[0]
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from core.lab import open_lab
@@ -40,12 +41,13 @@ project(lab, "first")
 t3 = time.perf_counter()
 map_figure(points, "category")
 print("RESULT" + json.dumps({{"import_s": t1 - t0, "open_s": t2 - t1, "again_s": t3 - t2,
-                              "figure_s": time.perf_counter() - t3}}))
+                              "figure_s": time.perf_counter() - t3, "load": load}}))
 """
 
 
 def open_map(ws: Path, env: dict) -> dict:
-    """project() of the map in a fresh process: (import, open, open again in that process, build the figure)."""
+    """project() of the map in a fresh process: (import, open, open again in that process, build the figure, and
+    the 1-minute load average when it started)."""
     proc = subprocess.run([sys.executable, "-c", OPEN.format(root=str(ROOT), ws=str(ws))], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT")), None)
@@ -80,7 +82,7 @@ def render(html: Path) -> dict:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-quic",
             "--no-first-run", "--disable-sync", "--disable-background-networking", "--disable-component-update"])
-        out = {}
+        out = {"load": os.getloadavg()[0]}
         for run in ("first", "second"):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)
@@ -151,8 +153,12 @@ def main() -> None:
         build(tmp / "ws", vectors)
         first = open_map(tmp / "ws", env)
         reopen = open_map(tmp / "ws", env)
+        lab = open_lab(tmp / "ws", encoder=HashEncoder())
+        lab.store.upsert_items([{**lab.store.items().iloc[0].to_dict(), "title": "Edited title"}])
+        edited = open_map(tmp / "ws", env)
         thumbs = add_thumbnails(tmp / "ws")
         lab = open_lab(tmp / "ws", encoder=HashEncoder())
+        html_load = os.getloadavg()[0]
         started = time.perf_counter()
         html = map_html(lab, "first")
         html_s = time.perf_counter() - started
@@ -164,60 +170,79 @@ def main() -> None:
         full = maps._fit(sample, n_neighbors=15, min_dist=0.1, seed=42)
         full_s = time.perf_counter() - started
         started = time.perf_counter()
-        landmark = maps._fit(sample, n_neighbors=15, min_dist=0.1, seed=42, landmarks=maps.LANDMARKS)
+        landmark = maps._fit(sample, n_neighbors=15, min_dist=0.1, seed=42, landmarks=maps.LANDMARKS,
+                             epochs=maps.LANDMARK_EPOCHS)
         landmark_s = time.perf_counter() - started
         t_full, t_landmark = trustworthiness(sample, full), trustworthiness(sample, landmark)
         unit = normalise(vectors)
         chosen = maps.landmark_rows(len(unit), maps.LANDMARKS, 42)
-        queries = unit[np.setdiff1d(np.arange(len(unit)), chosen)[:2000]]
-        exact = maps._neighbours(queries, unit[chosen], K)[0]
-        approx = maps._clustered_neighbours(queries, unit[chosen], K, 42)[0]
-        recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(exact, approx, strict=True)])
+        landmarks, clusters = unit[chosen], maps._Clusters(unit[chosen], 42)
+
+        def recall(queries: np.ndarray) -> float:
+            exact = maps._neighbours(queries, landmarks, K)[0]
+            approx = maps._clustered_neighbours(queries, landmarks, K, clusters)[0]
+            return float(np.mean([len(set(a) & set(b)) / K for a, b in zip(exact, approx, strict=True)]))
+
+        placed_recall = recall(unit[np.setdiff1d(np.arange(len(unit)), chosen)[:2000]])
+        graph_recall = recall(landmarks[:2000])
         from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 
         check = sample[:3000], landmark[:3000]
         agree = abs(trustworthiness(*check) - sklearn_trustworthiness(*check, n_neighbors=K, metric="cosine"))
 
     rows = [
-        {"step": f"first open of the {args.items:,}-item map (landmark fit, placing, write, join)",
-         "seconds": f"{first['open_s']:.1f}", "target": "< 20 s", "verdict": "met" if first["open_s"] < 20 else "missed"},
-        {"step": "re-open in a new process (cached coordinates + item join)", "seconds": f"{reopen['open_s']:.2f}",
-         "target": "< 2 s", "verdict": "met" if reopen["open_s"] < 2 else "missed"},
+        {"step": f"first open of the {args.items:,}-item map (landmark fit, placing, item columns, write)",
+         "seconds": f"{first['open_s']:.1f}", "load": f"{first['load']:.1f}", "target": "< 20 s",
+         "verdict": "met" if first["open_s"] < 20 else "missed"},
+        {"step": "re-open in a new process (the view file alone)", "seconds": f"{reopen['open_s']:.2f}",
+         "load": f"{reopen['load']:.1f}", "target": "< 2 s", "verdict": "met" if reopen["open_s"] < 2 else "missed"},
+        {"step": "re-open in a new process after a title edit (view coordinates, item columns derived again)",
+         "seconds": f"{edited['open_s']:.2f}", "load": f"{edited['load']:.1f}", "target": "", "verdict": ""},
         {"step": "open again in the same process (a page rerun)", "seconds": f"{reopen['again_s']:.2f}",
-         "target": "", "verdict": ""},
+         "load": "", "target": "", "verdict": ""},
         {"step": "build the plotly figure (Scattergl, per-value traces)", "seconds": f"{reopen['figure_s']:.2f}",
-         "target": "", "verdict": ""},
+         "load": "", "target": "", "verdict": ""},
         {"step": f"standalone HTML export ({len(html) / 2**20:.1f} MiB, {thumbs:,} hover thumbnails)",
-         "seconds": f"{html_s:.1f}", "target": "", "verdict": ""},
+         "seconds": f"{html_s:.1f}", "load": f"{html_load:.1f}", "target": "", "verdict": ""},
         {"step": f"Chromium: open that HTML until the {args.items:,} WebGL points are drawn, first / second tab",
-         "seconds": f"{shown['first'] / 1000:.2f} / {shown['second'] / 1000:.2f}", "target": "< 3 s",
-         "verdict": "met" if shown["first"] < 3000 else "missed"},
+         "seconds": f"{shown['first'] / 1000:.2f} / {shown['second'] / 1000:.2f}", "load": f"{shown['load']:.1f}",
+         "target": "< 3 s", "verdict": "met" if shown["first"] < 3000 else "missed"},
     ]
-    text = f"""Above `LANDMARKS` = {maps.LANDMARKS:,} vectors, `core.represent.maps` fits UMAP (the recipe of the section above)
-on a seeded sample of {maps.LANDMARKS:,} of them and places every other vector where UMAP's `transform` starts it (the
-membership-weighted mean of its {K} nearest landmarks' positions), then caches the coordinates like any map.
-Measured on {args.items:,} MiniLM-like 384-d vectors (the P1 generator, {args.items // 500} clusters), 12 categories;
-each open in a fresh Python process after `vitrine maps-warmup` filled numba's cache (import + workspace open,
-{first['import_s']:.1f} s, not counted).
+    text = f"""Above `LANDMARKS` = {maps.LANDMARKS:,} vectors, `core.represent.maps` fits UMAP (the recipe of the section above,
+with {maps.LANDMARK_EPOCHS} epochs instead of {maps.N_EPOCHS}) on a seeded sample of {maps.LANDMARKS:,} of them
+(umap is imported in a thread while BLAS computes the sample's neighbour graph) and places every other vector where
+UMAP's `transform` starts it (the membership-weighted mean of its {K} nearest landmarks' positions). It caches the
+coordinates like any map, and writes one view file (`core.represent.map_points`: coordinates as float32, title,
+category, image, and facets and prompt versions as codes into their distinct values) stamped with the LanceDB versions
+of the registry, the vector table, items, descriptions and settings, and the prompt files: a new process whose versions
+match reads that file alone (no vectors, no JSON); a title or description edit re-derives the item columns on the
+stored coordinates; new vectors are fitted again. Measured on {args.items:,} MiniLM-like 384-d vectors (the P1
+generator, {args.items // 500} clusters), 12 categories; each open in a fresh Python process after `vitrine
+maps-warmup` filled numba's cache (import + workspace open, {first['import_s']:.1f} s, not counted). "load" is the
+1-minute load average when the step started (2 cores shared with other jobs).
 
-{table(rows, ["step", "seconds", "target", "verdict"])}
+{table(rows, ["step", "seconds", "load", "target", "verdict"])}
 
 The browser figure is the standalone HTML download (plotly.js embedded, opened from file://), timed in the page from
 navigation start (parsing plotly.js and the data included) until the WebGL canvas exists, plus one animation frame;
 headless Debian chromium through Playwright with SwiftShader WebGL (software rendering: WebGL available:
 {shown['webgl']}, plotly WebGL error shown: {shown['error']}). The app's Semantic Map page sends the same figure
-through Streamlit; that path is not timed here.
+through Streamlit; that path is not timed here. Each point carries its coordinates as float32 and, as customdata, only
+its SKU and escaped title (its escaped SKU too where escaping changes it); the hover thumbnails are one SKU -> image
+table in the page's script rather than a fourth customdata column on every point.
 
 Placing the other items compares each with the landmarks of the {maps.PROBE} of {maps.CLUSTERS} spherical k-means
-clusters nearest its own (an inverted-file search) instead of all {maps.LANDMARKS:,}: it finds {recall:.1%} of the
-exact {K} nearest landmarks (2,000 placed items of the {args.items:,}-item map).
+clusters nearest its own (an inverted-file search) instead of all {maps.LANDMARKS:,}: it finds {placed_recall:.1%} of
+the exact {K} nearest landmarks (2,000 placed items of the {args.items:,}-item map). The landmarks' own neighbour graph,
+which UMAP lays out, is found the same way (one k-means serves both): {graph_recall:.1%} of each landmark's exact {K}
+nearest (2,000 landmarks), as UMAP's own default (pynndescent) is approximate too.
 
 Landmark map quality, on {args.trust_items:,} vectors of the same generator (seed 11), k = {K}:
 
 | fit | seconds | trustworthiness |
 |---|---|---|
 | full UMAP fit of all {args.trust_items:,} | {full_s:.1f} | {t_full:.4f} |
-| {maps.LANDMARKS:,} landmarks + placement | {landmark_s:.1f} | {t_landmark:.4f} |
+| {maps.LANDMARKS:,} landmarks ({maps.LANDMARK_EPOCHS} epochs) + placement | {landmark_s:.1f} | {t_landmark:.4f} |
 | difference (target: within 0.02) | | {t_full - t_landmark:+.4f} ({"met" if abs(t_full - t_landmark) <= 0.02 else "missed"}) |
 
 Trustworthiness is sklearn.manifold.trustworthiness's formula (cosine in 384-d, Euclidean on the map) computed in

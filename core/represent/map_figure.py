@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from collections.abc import Collection
 
 import numpy as np
@@ -24,7 +25,7 @@ WEBGL_ABOVE = 3_000  # points beyond which a map is drawn with WebGL: SVG slows 
 HTML_THUMBS = 1_500  # thumbnails embedded in a downloaded map, spread over it (about 2 kB each)
 THUMB_SIDE = 64  # pixels, the longer side of an embedded thumbnail
 DIMMED = 0.12  # opacity of the items a search did not match
-HOVER = "%{{customdata[2]}}<br>%{{customdata[1]}}<extra>{group}</extra>"  # the group is escaped and has no '%'
+HOVER = "%{{customdata[1]}}<br>%{{customdata[{sku}]}}<extra>{group}</extra>"  # the group is escaped, has no '%'
 HIGHLIGHT_STYLES = {  # group name -> marker symbol, size and outline colour
     "history": ("diamond", 15, "#111111"),
     "recommended": ("circle", 15, "#d62728"),
@@ -33,13 +34,14 @@ HIGHLIGHT_STYLES = {  # group name -> marker symbol, size and outline colour
     "search matches": ("circle", 13, "#111111"),
 }
 HOVER_THUMBNAIL = """
+var thumbs = %s;
 var gd = document.getElementById('{plot_id}');
 var img = document.createElement('img');
 img.style.cssText = 'position:fixed;top:8px;right:8px;width:128px;border:1px solid #888;background:#fff;'
     + 'display:none;z-index:10';
 document.body.appendChild(img);
 gd.on('plotly_hover', function (e) {
-  var uri = (e.points[0].customdata || [])[3] || '';
+  var uri = thumbs[(e.points[0].customdata || [])[0]] || '';
   if (uri.indexOf('data:image/jpeg;base64,') === 0) { img.src = uri; img.style.display = 'block'; }
   else { img.style.display = 'none'; }
 });
@@ -53,11 +55,11 @@ def colour_label(column: str) -> str:
 
 def map_figure(points: pd.DataFrame, colour_by: str, *, key: Legend | None = None,
                highlight: dict[str, list[str]] | None = None, dim_except: Collection[str] | None = None,
-               extra: pd.DataFrame | None = None, thumbs: dict[str, str] | None = None, title: str = "",
-               height: int = 520) -> go.Figure:
+               extra: pd.DataFrame | None = None, title: str = "", height: int = 520) -> go.Figure:
     """Items coloured by each value of a column (an item with two values is drawn under both; `key` shares one
     legend between maps); highlighted SKUs drawn larger on top; with dim_except, every other item faded; extra
-    points (label, x, y) as stars; thumbs (SKU -> data URI) ride along in customdata for the HTML hover."""
+    points (label, x, y) as stars. Coordinates go as float32 and each point carries only its SKU and title (and
+    its escaped SKU where escaping changes it): 100k points are megabytes the browser has to parse."""
     traces: list[dict] = []
     points = points.reset_index(drop=True)
     key = key or legend([points], colour_by)
@@ -71,17 +73,17 @@ def map_figure(points: pd.DataFrame, colour_by: str, *, key: Legend | None = Non
         part = points.loc[rows]
         opacity = 0.8 if kept is None else np.where(kept.loc[rows], 0.9, DIMMED)
         traces.append(dict(
-            type=scatter, x=part["x"].to_numpy(), y=part["y"].to_numpy(), mode="markers", name=_plain(value),
+            type=scatter, **_xy(part), mode="markers", name=_plain(value),
             marker={"size": 9 if scatter == "scatter" else 6, "opacity": opacity, "color": key.colours[value]},
-            customdata=_customdata(part, thumbs), hovertemplate=_hover(value),
+            **_labels(part, value),
         ))
     for group, skus in (highlight or {}).items():
         part = points[points["sku"].isin(skus)]
         symbol, size, colour = HIGHLIGHT_STYLES.get(group, ("circle", 15, "#111111"))
         traces.append(dict(
-            type=scatter, x=part["x"].to_numpy(), y=part["y"].to_numpy(), mode="markers", name=_plain(group),
+            type=scatter, **_xy(part), mode="markers", name=_plain(group),
             marker={"size": size, "symbol": symbol, "color": "rgba(0,0,0,0)", "line": {"width": 2.5, "color": colour}},
-            customdata=_customdata(part, thumbs), hovertemplate=_hover(group),
+            **_labels(part, group),
         ))
     if extra is not None and not extra.empty:
         traces.append(dict(
@@ -89,7 +91,7 @@ def map_figure(points: pd.DataFrame, colour_by: str, *, key: Legend | None = Non
             text=[_plain(t) for t in extra["label"]],
             textposition="top center", marker={"size": 20, "symbol": "star", "color": "#ffbf00",
                                                "line": {"width": 1.5, "color": "#111111"}},
-            customdata=[["", _plain(t), ""] for t in extra["label"]], hovertemplate=_hover("placed"),
+            customdata=[["", _plain(t), ""] for t in extra["label"]], hovertemplate=_hover("placed", 2),
         ))
     fig = go.Figure(data=traces)  # dicts, validated once: add_trace would deep-copy every point array again
     fig.update_layout(title=_plain(title), height=height, dragmode="lasso", legend_title_text=colour_label(colour_by),
@@ -102,13 +104,14 @@ def map_figure(points: pd.DataFrame, colour_by: str, *, key: Legend | None = Non
 
 def map_html(lab: Lab, representation: str, colour_by: str = "category", query: str = "") -> str:
     """The map as one self-contained HTML file (plotly.js embedded, so it opens offline): the same colours and
-    search as the page, and a thumbnail on hover for an evenly spread sample of up to HTML_THUMBS items."""
+    search as the page, and a thumbnail on hover for an evenly spread sample of up to HTML_THUMBS items (kept in
+    one SKU -> image table in the page's script, not repeated in every point's data)."""
     points = project(lab, representation).points
     found = points.loc[matches(lab, points, query), "sku"].tolist() if query.strip() else None
     fig = map_figure(points, colour_by, dim_except=found, highlight={"search matches": found} if found else None,
-                     thumbs=thumbnail_uris(lab, points, HTML_THUMBS), title=representation, height=800)
-    return fig.to_html(include_plotlyjs=True, full_html=True, post_script=HOVER_THUMBNAIL,
-                       config={"displaylogo": False})
+                     title=representation, height=800)
+    return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False},
+                       post_script=HOVER_THUMBNAIL % _script_json(thumbnail_uris(lab, points, HTML_THUMBS)))
 
 
 def thumbnail_uris(lab: Lab, points: pd.DataFrame, limit: int) -> dict[str, str]:
@@ -126,17 +129,35 @@ def thumbnail_uris(lab: Lab, points: pd.DataFrame, limit: int) -> dict[str, str]
     return out
 
 
-def _customdata(part: pd.DataFrame, thumbs: dict[str, str] | None) -> np.ndarray:
-    """Per point: the raw SKU (for selections), the escaped title and SKU (for the hover label), and the thumbnail's
-    data URI when there is one. Column arrays, not lists of lists: plotly validates lists point by point."""
-    columns = [part["sku"].astype(str), _escaped(part["title"]), _escaped(part["sku"])]
-    if thumbs:
-        columns.append(part["sku"].map(thumbs).fillna(""))
-    return np.column_stack([c.to_numpy(dtype=str) for c in columns]) if len(part) else np.empty((0, len(columns)), str)
+def _xy(part: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Coordinates as float32: half the bytes of float64, and finer than any screen."""
+    return {"x": part["x"].to_numpy(np.float32), "y": part["y"].to_numpy(np.float32)}
 
 
-def _hover(group: str) -> str:
-    return HOVER.format(group=_plain(group).replace("%", "&#37;"))
+def _labels(part: pd.DataFrame, group: str) -> dict[str, object]:
+    """customdata and hover template: per point the raw SKU (for selections) and the escaped title, plus the
+    escaped SKU only when escaping changes some SKU of the trace. An object array, not lists of lists (plotly
+    validates lists point by point) nor a fixed-width str array (as wide as the longest title, for every point)."""
+    sku = part["sku"].astype(str)
+    shown = _escaped(sku)
+    columns = [sku, _escaped(part["title"])]
+    if not shown.equals(sku):
+        columns.append(shown)
+    data = np.column_stack([c.to_numpy(dtype=object) for c in columns]) if len(part) else np.empty((0, 2), object)
+    return {"customdata": data, "hovertemplate": _hover(group, 2 if len(columns) == 3 else 0)}
+
+
+def _hover(group: str, sku: int) -> str:
+    return HOVER.format(group=_plain(group).replace("%", "&#37;"), sku=sku)
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element whatever its strings hold: no '<', '>', '&' or '/' (they occur
+    only inside strings, where the \\u escapes mean the same), nor a '{plot_id}' for plotly to substitute."""
+    text = json.dumps(value)  # ASCII: U+2028 and U+2029 are escaped too
+    for char in "<>&/":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text.replace("{plot_id}", "\\u007bplot_id\\u007d")
 
 
 def _escaped(values: pd.Series) -> pd.Series:

@@ -30,6 +30,7 @@ from core.nets.encoders import normalise
 # vectors plus ~0.2 GB of SKU list and index, so the default keeps one such and some small ones.
 # VITRINE_MATRIX_CACHE_MB (core.config.Settings.matrix_cache_bytes) overrides it.
 MATRIX_CACHE_BYTES = 2 << 30
+ATTRIBUTE_TABLES = ("settings", "descriptions", "items")  # what item_attributes reads
 SIZE_SAMPLE = 64  # items of a list or dict sized one by one; the rest are assumed alike
 
 
@@ -275,8 +276,7 @@ def load_matrix(lab: Lab, representation: str) -> Matrix:
 def _load_matrix(lab: Lab, representation: str, versions: tuple[int, ...]) -> Matrix:
     """versions: of the registry and of table_slug(representation), which register_representation names it."""
     registry, version = versions[:2]
-    table = _memo(lab, ("table", representation), ("representations",),
-                  lambda: lab.store.representation(representation)["table"], versions=(registry,))
+    table = _table_name(lab, representation, registry)
     if table != table_slug(representation):
         version = _versions(lab, (table,))[0]
     cache_key = ("matrix", lab.store.uri, table)
@@ -292,6 +292,23 @@ def _load_matrix(lab: Lab, representation: str, versions: tuple[int, ...]) -> Ma
     if len(hit.skus) >= ann.ANN_MIN_ROWS and not hit.indexed:
         _build_index_in_background(lab.store.uri, table)
     return Matrix(representation, hit.skus, hit.vectors, hit.index, table, hit.indexed, hit.version)
+
+
+def _table_name(lab: Lab, representation: str, registry: int) -> str:
+    """The vector table the registry (at version `registry`) names for a representation."""
+    return _memo(lab, ("table", representation), ("representations",),
+                 lambda: lab.store.representation(representation)["table"], versions=(registry,))
+
+
+def data_versions(lab: Lab, representation: str) -> tuple[tuple[int, ...], tuple[object, ...]]:
+    """In one trip to LanceDB: (registry and vector-table versions, which date the vectors; the versions of what
+    item_attributes reads and the prompt files, which date the item columns). A value derived from either part
+    stays current while that part is unchanged, whichever process writes."""
+    slug = table_slug(representation)
+    versions = _versions(lab, ("representations", slug, *ATTRIBUTE_TABLES))
+    table = _table_name(lab, representation, versions[0])
+    vector = versions[1] if table == slug else _versions(lab, (table,))[0]
+    return (versions[0], vector), (*versions[2:], *_prompt_files(lab))
 
 
 def _build_index_in_background(uri: str, table: str) -> None:
@@ -444,8 +461,7 @@ def _ranked(lab: Lab, m: Matrix, query: np.ndarray, k: int, history_rows: list[i
 
 def item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
     """SKU -> attributes from the active description run (explanations use the merchandiser's prompt)."""
-    return _memo(lab, ("attributes", _prompt_files(lab)), ("settings", "descriptions", "items"),
-                 lambda: _item_attributes(lab))
+    return _memo(lab, ("attributes", _prompt_files(lab)), ATTRIBUTE_TABLES, lambda: _item_attributes(lab))
 
 
 def _prompt_files(lab: Lab) -> tuple[str, ...]:
@@ -459,9 +475,14 @@ def _item_attributes(lab: Lab) -> dict[str, dict[str, list[str]]]:
     descs = lab.store.descriptions(prompt_hash=prompt.hash, provider=provider, model=model or None)
     if descs.empty:
         descs = lab.store.descriptions()
-    by_sha = {r.image_sha256: json.loads(r.attributes or "{}") for r in descs.itertuples() if not r.error}
-    items = lab.store.items()
-    return {r.sku: by_sha.get(r.image_sha256, {}) for r in items.itertuples()}
+    by_sha = {sha: json.loads(attributes or "{}") for sha, attributes, error in
+              zip(descs["image_sha256"].tolist(), descs["attributes"].tolist(), descs["error"].tolist(), strict=True)
+              if not error}
+    items = lab.store.rows("items", columns=["sku", "image_sha256"])  # not Store.items(): no extra JSON to parse
+    if items is None:
+        return {}
+    pairs = sorted(zip(items["sku"].to_pylist(), items["image_sha256"].to_pylist(), strict=True))
+    return {sku: by_sha.get(sha, {}) for sku, sha in pairs}
 
 
 def _decorate(lab: Lab, recs: list[Recommendation], m: Matrix, history_rows: list[int],

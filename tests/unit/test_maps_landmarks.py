@@ -60,9 +60,27 @@ def test_large_placements_search_nearby_clusters_and_find_nearly_every_exact_nei
     vectors = clustered(3000, dim=32, seed=5, types=60)  # product types, as in a catalogue
     queries = clustered(3400, dim=32, seed=5, types=60)[3000:]  # the same types, other items
     exact = maps._neighbours(queries, vectors, 10)[0]
-    found = maps._clustered_neighbours(queries, vectors, 10, seed=0)[0]
+    found = maps._clustered_neighbours(queries, vectors, 10, maps._Clusters(vectors, seed=0))[0]
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, found, strict=True)])
     assert recall > 0.9
     xy = np.random.default_rng(0).standard_normal((3000, 2)).astype(np.float32)
     monkeypatch.setattr(maps, "EXACT_PAIRS", 0)  # every placement now searches clusters
-    np.testing.assert_array_equal(maps._place(vectors[:5], vectors, xy, 10), xy[:5])  # duplicates still land on
+    placed = maps._place(vectors[:5], vectors, xy, 10, maps._Clusters(vectors, 0))
+    np.testing.assert_array_equal(placed, xy[:5])  # duplicates still land on
+
+
+def test_a_large_landmark_sample_finds_its_own_graph_among_nearby_clusters_too(monkeypatch):
+    rng = np.random.default_rng(1)
+    centres = np.eye(16, dtype=np.float32)[:4] * 5
+    labels = rng.integers(0, 4, 400)
+    vectors = normalise((centres[labels] + 0.5 * rng.standard_normal((400, 16))).astype(np.float32))
+    searches = []
+    real = maps._clustered_neighbours
+    monkeypatch.setattr(maps, "_clustered_neighbours", lambda q, v, *a: searches.append(len(q)) or real(q, v, *a))
+    monkeypatch.setattr(maps, "EXACT_PAIRS", 0)
+    xy = maps._fit(vectors, n_neighbors=10, min_dist=0.1, seed=0, landmarks=120)
+    assert searches == [120, 280]  # the landmarks' graph, then the other items
+    rest = np.setdiff1d(np.arange(400), landmark_rows(400, 120, 0))
+    centroids = np.stack([xy[labels == c].mean(axis=0) for c in range(4)])
+    nearest = np.argmin(((xy[rest, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    assert (nearest == labels[rest]).mean() > 0.95

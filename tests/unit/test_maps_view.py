@@ -133,3 +133,30 @@ def test_vitrine_map_writes_the_html_file(described_lab, tmp_path, capsys):
     assert "search matches" in out.read_text(encoding="utf-8") and "written to" in capsys.readouterr().out
     assert main([*args, "--colour-by", "material"]) != 0  # no item has a material: named, not drawn grey
     assert "choose one of: category, style" in capsys.readouterr().err
+
+
+def test_large_map_payload_is_float32_coordinates_and_two_labels_per_point():
+    big = frame([(f"S{i}", ("a",)) for i in range(WEBGL_ABOVE + 1)])
+    [trace] = map_figure(big, "material").data
+    assert trace.x.dtype == np.float32 and trace.y.dtype == np.float32
+    assert trace.customdata.shape == (WEBGL_ABOVE + 1, 2)  # SKU and title: the SKUs need no escaping
+    assert "customdata[0]" in trace.hovertemplate and "customdata[2]" not in trace.hovertemplate
+
+
+def test_hover_thumbnail_table_keeps_a_hostile_sku_inside_its_script(described_lab):
+    import json
+
+    from core.represent.recommend import load_matrix
+
+    lab, rep = described_lab
+    a1 = lab.store.items().query("sku == 'A1'").iloc[0].to_dict()
+    sku = "</script><script>alert(1)</script>{plot_id}"
+    lab.store.upsert_items([{**a1, "sku": sku}])
+    m = load_matrix(lab, rep)
+    lab.store.upsert_vectors(lab.store.representation(rep)["table"], m.vectors.shape[1], [sku],
+                             [a1["image_sha256"]], ["t"], m.vectors[[m.index["A1"]]] + 0.01)
+    page = map_html(lab, rep)
+    assert "<script>alert(1)" not in page and "</script><script>alert" not in page
+    table = page[page.index("var thumbs = ") + len("var thumbs = "):]
+    thumbs = json.loads(table[:table.index(";\n")])
+    assert thumbs[sku].startswith("data:image/jpeg;base64,") and thumbs["A1"] == thumbs[sku]
