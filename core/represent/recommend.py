@@ -11,6 +11,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from lancedb.background_loop import LOOP
 from core.catalog import ann
 from core.catalog.store import table_slug
 from core.config import settings
-from core.errors import VitrineError
+from core.errors import ConfigError, VitrineError
 from core.lab import Lab
 from core.models import FACETS
 from core.nets.encoders import normalise
@@ -333,7 +334,9 @@ def default_representation(lab: Lab) -> str:
     provider, model = lab.active_provider()
     active = (reps["prompt_hash"] == lab.active_prompt().hash) & (reps["provider"] == provider)
     if active.any():  # the describer names the model: a default, or an earlier revision's name, means the current one
-        current = active & (reps["model"] == lab.describer(provider, model=model or None).model)
+        with suppress(ConfigError):  # a provider not installed here: ranking needs its stored runs, no describer
+            model = lab.describer(provider, model=model or None).model
+        current = active & (reps["model"] == model)
         return str(reps[current if current.any() else active].iloc[0]["name"])
     for prefer in (reps["kind"] == "description", reps["kind"] == "title"):
         if prefer.any():

@@ -52,3 +52,13 @@ def test_home_names_the_revision_that_will_describe(lab: Lab) -> None:
     lab.store.set_setting("active_provider", "offline")
     lab.store.set_setting("active_model", EARLIER[0])  # promoted before the revision: Home used to show this
     assert workspace_summary(lab).active_provider == f"offline/{MODEL}"
+
+
+def test_a_provider_not_installed_here_still_has_a_default_run(described_lab) -> None:
+    # a workspace promoted where a provider exists, opened where it does not (the served app has no `fake`):
+    # ranking, maps and evaluation need no describer, only the stored run
+    lab = described_lab.lab
+    lab.describer_overrides.pop("fake")
+    with pytest.raises(ConfigError):
+        lab.describer("fake")
+    assert default_representation(lab) == described_lab.representation
