@@ -16,6 +16,8 @@ from tests.fakes import png_bytes
 from ui.server import start_app
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]  # nothing that phones home
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = [("Catalog", "Catalog"), ("Search", "Search"), ("Prompt Lab", "Prompt Lab"),
@@ -98,9 +100,7 @@ def page(served):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-            "--disable-background-networking", "--disable-component-update"])
+        browser = launch(pw)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         dialogs: list[str] = []
         pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -211,6 +211,11 @@ def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def launch(pw):
+    """Debian's headless Chromium as every browser test runs it (no sync, updates or background fetches)."""
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 def outside_urls(urls: list[str]) -> list[str]:

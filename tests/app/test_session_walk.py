@@ -15,7 +15,7 @@ import pytest
 
 from core.config import SAMPLE_CATALOG_DIR
 from core.services.votes import ab_id, left_side
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, outside_urls, settled
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, launch, outside_urls, settled
 from tests.fakes import png_bytes
 from ui.server import start_app
 
@@ -53,9 +53,7 @@ def upload_set(folder: Path) -> tuple[list[Path], Path]:
 @pytest.fixture
 def browser_page():
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-            "--disable-background-networking", "--disable-component-update"])
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(WAIT)
         expect.set_options(timeout=WAIT)

@@ -11,7 +11,7 @@ import pytest
 from core.lab import open_lab
 from core.nets.encoders import HashEncoder
 from core.represent.representations import build_metadata
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, outside_urls, settled
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, launch, outside_urls, settled
 from tests.evaluation_catalogue import ingested_catalogue
 from tests.fakes import FakeDescriber
 from ui.server import start_app
@@ -45,9 +45,7 @@ def served(tmp_path):
 @pytest.fixture
 def page():
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-            "--disable-background-networking", "--disable-component-update"])
+        browser = launch(pw)
         pg = browser.new_page(viewport={"width": 1400, "height": 900})
         pg.set_default_timeout(WAIT)
         expect.set_options(timeout=WAIT)

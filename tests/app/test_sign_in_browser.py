@@ -21,10 +21,10 @@ from core.config import PROJECT_DIR
 from core.lab import open_lab
 from core.nets.encoders import HashEncoder
 from core.safe_text import WORD_JOINER
+from tests.app.test_browser import CHROMIUM, launch
 from tests.fakes import write_catalog
 from ui.server import free_port
 
-CHROMIUM = "/usr/bin/chromium"
 USER = "ana@shop.example"
 ITEM_TITLE = "Quartz Signet Ring"  # a catalogue string that must not reach a visitor who is not signed in
 
@@ -82,8 +82,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        chromium = launch(pw)
         yield chromium
         chromium.close()
 
